@@ -1,0 +1,118 @@
+"""Reading the Turtle files: one parser (pyoxigraph), one named graph per file, every syntax error with its location."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.namespaces import GRAPH, PREFIXES
+from kg.report import Finding, Severity
+
+_PARSER_PREFIX = re.compile(r"^Parser error at line \d+ between columns \d+ and \d+: ")
+_PREFIX_LINE = re.compile(r"@prefix\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+_SUBJECT_LINE = re.compile(r"^(<[^>]+>|[A-Za-z][\w.\-]*:[^\s;,]*)(\s|$)")
+
+
+class SourceError(Exception):
+    """A path that cannot be read as Turtle input (missing, not a file, not UTF-8)."""
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    graph: ox.NamedNode
+    text: str
+
+
+@dataclass
+class Dataset:
+    """The parsed files: their quads (one named graph per file) and the syntax errors found."""
+
+    files: list[SourceFile] = field(default_factory=list)
+    quads: list[ox.Quad] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+
+    def file_of(self, graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> SourceFile | None:
+        return next((f for f in self.files if f.graph == graph), None)
+
+    def triples(self, graphs: Iterable[ox.NamedNode] | None = None) -> Iterator[ox.Triple]:
+        wanted = None if graphs is None else set(graphs)
+        for q in self.quads:
+            if wanted is None or q.graph_name in wanted:
+                yield ox.Triple(q.subject, q.predicate, q.object)
+
+    def locate(self, iri: str) -> tuple[Path, int] | None:
+        """The file and line where ``iri`` starts a block (or first appears), for compiler-style findings."""
+        fallback: tuple[Path, int] | None = None
+        for f in self.files:
+            prefixes = dict(PREFIXES)
+            for name, ns in _PREFIX_LINE.findall(f.text):
+                prefixes[name] = ns
+            short = [f"{n}:{iri[len(ns):]}" for n, ns in prefixes.items() if iri.startswith(ns)]
+            names = {f"<{iri}>", *short}
+            for number, line in enumerate(f.text.splitlines(), start=1):
+                m = _SUBJECT_LINE.match(line)
+                if m and m.group(1) in names:
+                    return f.path, number
+                if fallback is None and any(re.search(rf"(?<![\w:<\-]){re.escape(n)}(?![\w\-])", line) for n in names):
+                    fallback = (f.path, number)
+        return fallback
+
+
+def turtle_files(paths: Iterable[Path]) -> list[Path]:
+    """The ``.ttl`` files named by ``paths`` (files, or directories searched recursively), sorted, without duplicates."""
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            found.update(p for p in path.rglob("*.ttl") if p.is_file())
+        elif path.is_file():
+            found.add(path)
+        else:
+            raise SourceError(f"{path}: no such file or directory; expected a Turtle file or a directory of them")
+    return sorted(found)
+
+
+def graph_name(path: Path, root: Path) -> ox.NamedNode:
+    try:
+        relative = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        relative = Path(path.name)
+    return ox.NamedNode(GRAPH + relative.as_posix())
+
+
+def read_sources(paths: Iterable[Path], root: Path | None = None) -> Dataset:
+    """Parse every Turtle file under ``paths``. Syntax errors are collected, one per broken file, never raised."""
+    files = turtle_files(paths)
+    base = root if root is not None else Path.cwd()
+    data = Dataset()
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SourceError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
+        graph = graph_name(path, base)
+        data.files.append(SourceFile(path, graph, text))
+        try:
+            # Collected before it is added: a file with a syntax error contributes nothing.
+            triples = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, rename_blank_nodes=True))
+        except SyntaxError as exc:
+            data.errors.append(syntax_finding(path, exc))
+            continue
+        data.quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+    return data
+
+
+def syntax_finding(path: Path, exc: SyntaxError) -> Finding:
+    message = _PARSER_PREFIX.sub("", exc.msg or str(exc))
+    return Finding(
+        severity=Severity.ERROR,
+        rule="syntax",
+        message=message,
+        file=path,
+        line=exc.lineno,
+        column=exc.offset,
+    )

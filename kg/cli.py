@@ -38,7 +38,7 @@ PathsArg = Annotated[
 ]
 
 
-class OutputFormat(str, enum.Enum):
+class OutputFormat(enum.StrEnum):
     text = "text"
     json = "json"
 
@@ -63,8 +63,11 @@ def validate_command(
     sources: Annotated[
         Path | None, typer.Option("--sources", help="Directory of source texts: check every quote is verbatim.")
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", help="text for people, json for tools.")] = OutputFormat.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for tools.")
+    ] = OutputFormat.text,
     no_reasoner: Annotated[bool, typer.Option("--no-reasoner", help="Skip the OWL 2 RL consistency check.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List every warning, not the first few per rule.")] = False,
 ) -> None:
     """Parse, check shapes, quality rules and OWL consistency; with --sources, check quotes against the texts."""
     settings = Settings()
@@ -86,14 +89,25 @@ def validate_command(
     if output is OutputFormat.json:
         out.print(report.to_json(), markup=False)
     else:
-        _print_report(report, elapsed)
+        _print_report(report, elapsed, WARNINGS_PER_RULE if not show_all else None)
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _print_report(report: Report, elapsed: float) -> None:
+WARNINGS_PER_RULE = 5
+
+
+def _print_report(report: Report, elapsed: float, warnings_per_rule: int | None) -> None:
+    shown: dict[str, int] = {}
     for finding in report.sorted():
+        if finding.severity is Severity.WARNING and warnings_per_rule is not None:
+            shown[finding.rule] = shown.get(finding.rule, 0) + 1
+            if shown[finding.rule] > warnings_per_rule:
+                continue
         style = "red" if finding.severity is Severity.ERROR else "yellow"
         out.print(finding.text(), style=style, markup=False)
+    for rule, n in sorted(shown.items()):
+        if warnings_per_rule is not None and n > warnings_per_rule:
+            out.print(f"... and {n - warnings_per_rule} more warning(s) of [{rule}]; --all lists them", markup=False)
     summary_line = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {elapsed:.1f} s"
     (out if report.ok else err).print(("ok: " if report.ok else "failed: ") + summary_line, markup=False)
 
@@ -126,7 +140,9 @@ def format_command(
 
 @app.command("derive")
 def derive_command(
-    check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if the summary file is out of date.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if the summary file is out of date.")
+    ] = False,
 ) -> None:
     """Write the summary layer (ontology/data/summary.ttl) from the claims with queries/summary.rq."""
     settings = Settings()

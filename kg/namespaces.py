@@ -49,7 +49,7 @@ def curie(iri: str) -> str:
     for name, ns in PREFIXES.items():
         if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
             best = name
-    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
+    return f"{best}:{iri[len(PREFIXES[best]) :]}" if best else iri
 
 
 def expand(text: str) -> str:

@@ -92,7 +92,9 @@ class NamedQuery:
         for key in values:
             if self.param(key) is None:
                 known = ", ".join(p.name for p in self.params) or "none"
-                raise ParameterError(self.name, key, f"Query '{self.name}' has no parameter '{key}'; its parameters: {known}")
+                raise ParameterError(
+                    self.name, key, f"Query '{self.name}' has no parameter '{key}'; its parameters: {known}"
+                )
         bound: dict[ox.Variable, ox.NamedNode | ox.Literal] = {}
         for p in self.params:
             raw = values.get(p.name)
@@ -182,7 +184,9 @@ def parse_query(path: Path) -> NamedQuery:
             raise QueryError(f"{path}: each entry of 'params' needs a 'name'")
         ptype = str(raw.get("type", "string"))
         if ptype not in PARAM_TYPES:
-            raise QueryError(f"{path}: parameter '{raw['name']}' has type '{ptype}'; expected one of {', '.join(PARAM_TYPES)}")
+            raise QueryError(
+                f"{path}: parameter '{raw['name']}' has type '{ptype}'; expected one of {', '.join(PARAM_TYPES)}"
+            )
         example = raw.get("example")
         params.append(
             Param(

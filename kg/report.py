@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -29,7 +29,11 @@ class Finding:
     def location(self) -> str:
         if self.file is None:
             return ""
-        parts = [str(self.file)]
+        try:
+            shown = self.file.resolve().relative_to(Path.cwd())
+        except ValueError:
+            shown = self.file
+        parts = [str(shown)]
         if self.line is not None:
             parts.append(str(self.line))
             if self.column is not None:

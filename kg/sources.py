@@ -52,19 +52,23 @@ class Dataset:
             prefixes = dict(PREFIXES)
             for name, ns in _PREFIX_LINE.findall(f.text):
                 prefixes[name] = ns
-            short = [f"{n}:{iri[len(ns):]}" for n, ns in prefixes.items() if iri.startswith(ns)]
+            short = [f"{n}:{iri[len(ns) :]}" for n, ns in prefixes.items() if iri.startswith(ns)]
             names = {f"<{iri}>", *short}
             for number, line in enumerate(f.text.splitlines(), start=1):
                 m = _SUBJECT_LINE.match(line)
                 if m and m.group(1) in names:
                     return f.path, number
-                if fallback is None and any(re.search(rf"(?<![\w:<\-]){re.escape(n)}(?![\w\-])", line) for n in names):
+                if fallback is None and any(_mentions(line, n) for n in names):
                     fallback = (f.path, number)
         return fallback
 
 
+def _mentions(line: str, name: str) -> bool:
+    return re.search(rf"(?<![\w:<\-]){re.escape(name)}(?![\w\-])", line) is not None
+
+
 def turtle_files(paths: Iterable[Path]) -> list[Path]:
-    """The ``.ttl`` files named by ``paths`` (files, or directories searched recursively), sorted, without duplicates."""
+    """The ``.ttl`` files named by ``paths`` (files, or directories searched recursively), sorted, once each."""
     found: set[Path] = set()
     for path in paths:
         if path.is_dir():

@@ -69,11 +69,11 @@ def iri_text(iri: str) -> str:
     best = ""
     for name, ns in PREFIXES.items():
         if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")):
-            local = iri[len(ns):]
+            local = iri[len(ns) :]
             if local == "" or _LOCAL.match(local):
                 best = name
     if best:
-        return f"{best}:{iri[len(PREFIXES[best]):]}"
+        return f"{best}:{iri[len(PREFIXES[best]) :]}"
     return f"<{iri}>"
 
 
@@ -99,12 +99,22 @@ class _Writer:
         self.by_subject: dict[Subject, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)
         self.object_uses: dict[ox.BlankNode, int] = defaultdict(int)
         for t in set(triples):
+            if isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple):
+                raise ValueError(f"RDF-star triple terms cannot be written as canonical Turtle: {t}")
             self.by_subject[t.subject].append((t.predicate, t.object))
             if isinstance(t.object, ox.BlankNode):
                 self.object_uses[t.object] += 1
         self.inlined: set[ox.BlankNode] = {
             b for b, n in self.object_uses.items() if n == 1 and b in self.by_subject and not self._cyclic(b)
         }
+        # Blank nodes that cannot be written inline get labels from their content, not from the parser's random ids.
+        self.labels: dict[ox.BlankNode, str] = {}
+        named = [
+            b for b in {*self.by_subject, *self.object_uses} if isinstance(b, ox.BlankNode) and b not in self.inlined
+        ]
+        keys = {b: self.predicates(b, 1) if b in self.by_subject else "" for b in named}
+        for n, b in enumerate(sorted(named, key=lambda b: keys[b])):
+            self.labels[b] = f"b{n}"
 
     def _cyclic(self, node: ox.BlankNode, seen: frozenset[ox.BlankNode] = frozenset()) -> bool:
         if node in seen:
@@ -142,7 +152,7 @@ class _Writer:
                 return "( " + " ".join(self.term(i, depth) for i in items) + " )" if items else "()"
             body = self.predicates(term, depth + 1)
             return "[\n" + body + "\n" + _INDENT * depth + "]"
-        return f"_:{term.value}"
+        return f"_:{self.labels.get(term, '?')}"
 
     def predicates(self, subject: Subject, depth: int) -> str:
         def key(pair: tuple[ox.NamedNode, Term]) -> tuple[int, str, str]:
@@ -158,7 +168,9 @@ class _Writer:
 
     def blocks(self) -> list[str]:
         def key(subject: Subject) -> tuple[int, int, str]:
-            types = {o.value for p, o in self.by_subject[subject] if p.value == RDF_TYPE and isinstance(o, ox.NamedNode)}
+            types = {
+                o.value for p, o in self.by_subject[subject] if p.value == RDF_TYPE and isinstance(o, ox.NamedNode)
+            }
             kind = min((_KIND_ORDER.index(t) for t in types if t in _KIND_ORDER), default=len(_KIND_ORDER))
             is_blank = isinstance(subject, ox.BlankNode)
             # "_" separates a satellite record from the resource it belongs to (kgr:lupus_map-...): sort it first,

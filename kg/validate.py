@@ -3,8 +3,9 @@ the summary layer against its CONSTRUCT. Returns a Report; printing and exit cod
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
     if data.errors:
         return report  # later stages would report the consequences of the broken files, not the causes
     store = memory_store(data.quads)
-    stages = [
+    stages: list[tuple[str, Callable[[], Iterable[Finding]]]] = [
         ("checks", lambda: check_rules(store, data, options.checks_dir)),
         ("summary", lambda: check_summary(store, data, options.summary_query)),
         ("shacl", lambda: check_shapes(data)),
@@ -54,9 +55,9 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
     if options.sources_dir is not None:
         sources_dir = options.sources_dir
         stages.append(("quotes", lambda: check_quotes(store, data, sources_dir)))
-    for name, stage in stages:
+    for name, run_stage in stages:
         t0 = time.perf_counter()
-        report.findings.extend(stage())
+        report.findings.extend(run_stage())
         report.timings[name] = time.perf_counter() - t0
     return report
 
@@ -148,7 +149,9 @@ def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
 def check_shapes(data: Dataset) -> Iterator[Finding]:
     """SHACL: the files that declare node shapes are the shapes graph; all files together are the data graph."""
     shape_graphs = {
-        q.graph_name for q in data.quads if q.predicate.value == PREFIXES["rdf"] + "type" and q.object.value == _SHACL_NODE_SHAPE
+        q.graph_name
+        for q in data.quads
+        if q.predicate.value == PREFIXES["rdf"] + "type" and q.object == ox.NamedNode(_SHACL_NODE_SHAPE)
     }
     if not shape_graphs:
         return
@@ -161,7 +164,9 @@ def check_shapes(data: Dataset) -> Iterator[Finding]:
     assert isinstance(results, rdflib.Graph)
     for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)
-        severity = Severity.WARNING if results.value(result, SH.resultSeverity) in (SH.Warning, SH.Info) else Severity.ERROR
+        severity = (
+            Severity.WARNING if results.value(result, SH.resultSeverity) in (SH.Warning, SH.Info) else Severity.ERROR
+        )
         shape = results.value(result, SH.sourceShape)
         rule = curie(str(shape)) if isinstance(shape, rdflib.URIRef) else _shape_name(shapes, shape)
         message = str(results.value(result, SH.resultMessage) or "does not conform")
@@ -169,7 +174,9 @@ def check_shapes(data: Dataset) -> Iterator[Finding]:
         value = results.value(result, SH.value)
         if isinstance(path, rdflib.URIRef):
             message = f"{curie(str(path))}: {message}"
-        value_text = curie(str(value)) if isinstance(value, rdflib.URIRef) else (str(value) if value is not None else None)
+        value_text = (
+            curie(str(value)) if isinstance(value, rdflib.URIRef) else (str(value) if value is not None else None)
+        )
         yield finding_at(
             data,
             severity,
@@ -200,19 +207,18 @@ class _Consistency(owlrl.OWLRL_Semantics):  # type: ignore[misc]
 
 def check_consistency(data: Dataset) -> Iterator[Finding]:
     """OWL 2 RL reasoning (owlrl) over the ontology and data: disjoint classes, domains and ranges."""
-    graph = to_rdflib(t for t in data.triples() if not isinstance(t.object, ox.Literal) or t.predicate.value == PREFIXES["rdf"] + "type")
+    graph = to_rdflib(
+        t
+        for t in data.triples()
+        if not isinstance(t.object, ox.Literal) or t.predicate.value == PREFIXES["rdf"] + "type"
+    )
     closure = _Consistency(graph, axioms=False, daxioms=False, rdfs=False)
     closure.closure()
     for message in closure.error_messages:
-        focus = _first_iri(message)
-        yield finding_at(data, Severity.ERROR, "owl-consistency", " ".join(str(message).split()), focus)
-
-
-def _first_iri(message: str) -> str | None:
-    for token in str(message).replace(",", " ").replace("(", " ").replace(")", " ").split():
-        if token.startswith(PREFIXES["kgr"]):
-            return token
-    return None
+        iris = re.findall(r"https?://[^\s,()]+", str(message))
+        focus = next((i for i in iris if i.startswith(PREFIXES["kgr"])), None)
+        text = re.sub(r"https?://[^\s,()]+", lambda m: curie(m.group(0)), " ".join(str(message).split()))
+        yield finding_at(data, Severity.ERROR, "owl-consistency", text, focus)
 
 
 def check_quotes(store: ox.Store, data: Dataset, sources_dir: Path) -> Iterator[Finding]:

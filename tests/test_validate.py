@@ -125,7 +125,10 @@ def test_syntax_errors_are_reported_for_every_file_with_column() -> None:
     assert result.returncode == 1
     # paths are shown relative to the working directory, like a compiler's
     assert "tests/data/bad/syntax_missing_dot.ttl:14:1: error: A dot is expected" in result.stdout
-    assert "tests/data/bad/syntax_unknown_prefix.ttl:61:20: error: The prefix scadx: has not been declared" in result.stdout
+    assert (
+        "tests/data/bad/syntax_unknown_prefix.ttl:61:20: error: The prefix scadx: has not been declared"
+        in result.stdout
+    )
 
 
 def test_json_output_for_tools() -> None:

@@ -7,19 +7,22 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, cast
 
 import pyoxigraph as ox
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from kg import formatting, stats, summary
-from kg.queries import QueryError
+from kg import formatting, release, stats, summary
+from kg.errors import KgError
+from kg.formats import GRAPHS, RESULTS, by_name
+from kg.queries import Catalog, ParameterError, QueryError, UnknownQuery, term_text
 from kg.report import Report, Severity
 from kg.settings import Settings
 from kg.sources import SourceError, read_sources
-from kg.store import memory_store
+from kg.sparql_text import looks_like_update
+from kg.store import Backend, Result, StoreError, memory_store, open_backend, open_store_dir
 from kg.validate import Options, validate
 
 app = typer.Typer(
@@ -199,6 +202,163 @@ def stats_command(
         table.add_row("total", str(sum(counts.values())), style="bold")
         out.print(table)
     out.print(f"negated claims: {result.negated_claims}", markup=False)
+
+
+class ResultFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    tsv = "tsv"
+    xml = "xml"
+    ttl = "ttl"
+    nt = "nt"
+    jsonld = "jsonld"
+
+
+def _print_result(result: Result, output: ResultFormat) -> None:
+    """Print a query result: a table for people (CURIEs), or a standard serialization."""
+    if output is ResultFormat.table:
+        if isinstance(result, ox.QueryBoolean):
+            out.print("true" if bool(result) else "false", markup=False)
+            return
+        if isinstance(result, ox.QuerySolutions):
+            names = [v.value for v in result.variables]
+            table = Table(*names)
+            count = 0
+            for row in result:
+                table.add_row(*(term_text(row[n]) for n in names))
+                count += 1
+            out.print(table)
+            out.print(f"{count} row(s)", markup=False)
+            return
+        output = ResultFormat.ttl
+    graph = isinstance(result, (ox.QueryTriples, list))
+    offers, what = (GRAPHS, "a graph") if graph else (RESULTS, "query results")
+    try:
+        fmt = by_name(output.value, offers, what)
+    except KgError as exc:
+        fail(exc.message)
+    if isinstance(result, list):
+        assert fmt.rdf is not None
+        body = ox.serialize(result, format=fmt.rdf)
+    elif isinstance(result, ox.QueryTriples):
+        assert fmt.rdf is not None
+        body = result.serialize(format=fmt.rdf)
+    else:
+        assert fmt.results is not None
+        body = result.serialize(format=fmt.results)
+    sys.stdout.buffer.write(body or b"")
+    sys.stdout.flush()
+
+
+def _backend() -> Backend:
+    try:
+        return open_backend(Settings())
+    except StoreError as exc:
+        fail(str(exc))
+
+
+@app.command("query")
+def query_command(
+    name: Annotated[str, typer.Argument(help="A named query (the stem of a file in queries/).")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value, repeatable.")] = None,
+    output: Annotated[
+        ResultFormat, typer.Option("--format", help="table for people, or a serialization.")
+    ] = ResultFormat.table,
+) -> None:
+    """Run a named query with parameters."""
+    settings = Settings()
+    try:
+        query = Catalog(settings.queries_dir).get(name)
+    except UnknownQuery as exc:
+        fail(f"{exc}; `ls {settings.queries_dir}` lists them")
+    values = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            fail(f"--param {item!r}: expected key=value")
+        values[key] = value
+    try:
+        bindings = query.bind(values)
+    except ParameterError as exc:
+        fail(str(exc))
+    backend = _backend()
+    try:
+        _print_result(backend.query(query.text, bindings), output)
+    except KgError as exc:
+        fail(exc.message)
+    finally:
+        backend.close()
+
+
+@app.command("sparql")
+def sparql_command(
+    query: Annotated[str, typer.Argument(help="A SPARQL query, or - to read it from standard input.")],
+    output: Annotated[
+        ResultFormat, typer.Option("--format", help="table for people, or a serialization.")
+    ] = ResultFormat.table,
+) -> None:
+    """Run a SPARQL query against the configured store (read-only)."""
+    text = sys.stdin.read() if query == "-" else query
+    if looks_like_update(text):
+        fail("updates are not run: the store is derived from the Turtle files; edit those instead")
+    backend = _backend()
+    try:
+        _print_result(backend.query(text), output)
+    except KgError as exc:
+        fail(exc.message)
+    finally:
+        backend.close()
+
+
+@app.command("build")
+def build_command(
+    store: Annotated[Path, typer.Option("--store", help="Directory of the on-disk store to write.")],
+    no_reasoner: Annotated[bool, typer.Option("--no-reasoner", help="Skip the OWL 2 RL consistency check.")] = False,
+) -> None:
+    """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
+    settings = Settings()
+    options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=not no_reasoner)
+    report = validate([settings.ontology_dir], options, settings.ontology_dir)
+    if not report.ok:
+        _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
+        err.print("kg: not building a store from files that do not validate", markup=False)
+        raise typer.Exit(1)
+    data = read_sources([settings.ontology_dir], settings.ontology_dir)
+    started = time.perf_counter()
+    record = release.build_store(data, settings.ontology_dir, store)
+    elapsed = time.perf_counter() - started
+    out.print(f"{store}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False)
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default 1).")] = None,
+    store: Annotated[Path | None, typer.Option("--store", help="Serve an on-disk store built by `kg build`.")] = None,
+    sparql_url: Annotated[
+        str | None, typer.Option("--sparql-url", help="Use this SPARQL 1.1 endpoint instead of the embedded store.")
+    ] = None,
+) -> None:
+    """Serve SPARQL, the named queries and the API over HTTP (embedded store by default)."""
+    overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
+    settings = Settings(**cast(dict[str, Any], {k: v for k, v in overrides.items() if v is not None}))
+    if settings.sparql_url is None and settings.store_dir is not None:
+        try:
+            opened, _ = open_store_dir(settings.store_dir)
+        except StoreError as exc:
+            fail(str(exc))
+        del opened
+    elif settings.sparql_url is None:
+        options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=False)
+        report = validate([settings.ontology_dir], options, settings.ontology_dir)
+        if not report.ok:
+            _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
+            fail("not serving files that do not validate; fix them or serve a store built earlier with --store")
+    from kg.server import serve
+
+    serve(settings)
 
 
 def main() -> None:

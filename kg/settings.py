@@ -3,19 +3,57 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
+    """Every setting, with its default; `deploy/kg.env.example` lists them for operators."""
+
     model_config = SettingsConfigDict(env_prefix="KG_", extra="ignore")
 
     ontology_dir: Path = PROJECT_DIR / "ontology"
     """The Turtle files: ontology, shapes and data (the source of truth)."""
     queries_dir: Path = PROJECT_DIR / "queries"
     """The named queries; quality rules live in its ``checks/`` folder."""
+
+    host: str = "127.0.0.1"
+    """Interface `kg serve` listens on."""
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+    """Worker processes of `kg serve`; with --store they share the on-disk store."""
+    store_dir: Path | None = None
+    """An on-disk store built by `kg build`, opened read-only; unset: the Turtle files are loaded in memory."""
+    sparql_url: str | None = None
+    """A SPARQL 1.1 Protocol endpoint to use instead of the embedded store."""
+    release_id: str | None = None
+    """The data release served by the remote endpoint; answers from a remote endpoint are cached only when it is set."""
+
+    query_timeout: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds a query may run before it is stopped and answered 503."""
+    max_rows: Annotated[int, Field(ge=1)] = 10_000
+    """Most rows (or triples) one answer may hold; larger answers are refused with 422."""
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
+    """Largest request body accepted; larger ones are refused with 413."""
+    max_result_bytes: Annotated[int, Field(ge=1024)] = 64_000_000
+    """Largest serialized answer."""
+    query_threads: Annotated[int, Field(ge=1)] = 16
+    """Queries running at once in one worker process."""
+    cache_entries: Annotated[int, Field(ge=0)] = 4096
+    cache_bytes: Annotated[int, Field(ge=0)] = 64_000_000
+    """Answer cache of one worker: entries and total bytes."""
+    service_allowlist: list[str] = []
+    """SPARQL SERVICE endpoints a query may call; empty: SERVICE is refused."""
+    cors_origins: list[str] = ["*"]
+    """Origins allowed to call the API from a browser."""
+    retire_on_timeout: bool = False
+    """Set by `kg serve`: a worker whose query timed out finishes its other requests and is replaced."""
+    debug: bool = False
+    """Show error details to clients (never in production)."""
 
     @property
     def checks_dir(self) -> Path:

@@ -1,15 +1,27 @@
-"""The store: pyoxigraph, loaded from the parsed files (one named graph per file; the default graph is their union)."""
+"""The store and its backends: embedded pyoxigraph (in memory from the Turtle files, or an on-disk store opened
+read-only) or any SPARQL 1.1 Protocol endpoint. Every backend answers with pyoxigraph result objects."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
+import httpx
 import pyoxigraph as ox
 
+from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import PREFIXES
 from kg.queries import NamedQuery
+from kg.release import BUILD_RECORD, file_hashes, release_id
+from kg.settings import Settings
+from kg.sources import read_sources
+from kg.sparql_text import inline_values
 
-Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
+Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
 
 
 def memory_store(quads: Iterable[ox.Quad]) -> ox.Store:
@@ -18,9 +30,7 @@ def memory_store(quads: Iterable[ox.Quad]) -> ox.Store:
     return store
 
 
-def run(
-    store: ox.Store, query: NamedQuery | str, bindings: Mapping[ox.Variable, ox.NamedNode | ox.Literal] | None = None
-) -> Result:
+def run(store: ox.Store, query: NamedQuery | str, bindings: Bindings | None = None) -> Result:
     """Run a named query (or query text) over the union of all graphs, with parameters bound as RDF terms."""
     text = query.text if isinstance(query, NamedQuery) else query
     return store.query(
@@ -29,3 +39,168 @@ def run(
         prefixes=PREFIXES,
         substitutions=dict(bindings or {}),
     )
+
+
+class StoreError(Exception):
+    """A store that cannot be opened: missing, corrupt, or without its build record."""
+
+
+class Backend(Protocol):
+    kind: str
+    release: str
+    cacheable: bool
+
+    def query(
+        self,
+        text: str,
+        bindings: Bindings | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> Result: ...
+
+    def ping(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def _syntax_error(exc: SyntaxError) -> QuerySyntaxError:
+    return QuerySyntaxError(syntax_message(exc))
+
+
+def syntax_message(exc: SyntaxError) -> str:
+    """The parser's message with its position; the list of expected tokens is cut short."""
+    message = str(exc.msg or exc)
+    return "malformed query: " + (message if len(message) <= 300 else message[:300] + " ...")
+
+
+@dataclass
+class EmbeddedBackend:
+    """pyoxigraph in this process. The default graph is the union of the named graphs (one per Turtle file)."""
+
+    store: ox.Store
+    release: str
+    kind: str = "embedded"
+    cacheable: bool = True
+
+    def query(
+        self,
+        text: str,
+        bindings: Bindings | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> Result:
+        try:
+            return self.store.query(
+                text,
+                use_default_graph_as_union=not default_graphs,
+                prefixes=PREFIXES,
+                default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
+                named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
+                substitutions=dict(bindings or {}),
+            )
+        except SyntaxError as exc:
+            raise _syntax_error(exc) from None
+        except ValueError as exc:  # an invalid graph IRI
+            raise QuerySyntaxError(str(exc)) from None
+
+    def ping(self) -> bool:
+        return bool(self.store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True))
+
+    def close(self) -> None:
+        del self.store
+
+
+def open_store_dir(path: Path) -> tuple[ox.Store, dict[str, object]]:
+    """An on-disk store built by ``kg build``, opened read-only (several processes may share it), and its record."""
+    record_path = path / BUILD_RECORD
+    if not path.is_dir():
+        raise StoreError(f"store directory {path} does not exist; build it with `kg build --store {path}`")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreError(f"{record_path} is missing; {path} is not a store built by `kg build`") from None
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"{record_path} is not a readable build record ({exc})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("release"), str):
+        raise StoreError(f"{record_path} has no 'release'; rebuild the store with `kg build`")
+    try:
+        store = ox.Store.read_only(str(path / "data"))
+    except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
+        raise StoreError(f"{path / 'data'} cannot be opened as an Oxigraph store ({exc})") from None
+    return store, record
+
+
+class RemoteBackend:
+    """Any SPARQL 1.1 Protocol endpoint. Parameters travel as a VALUES block; results come back as SPARQL JSON or
+    N-Triples and are parsed by pyoxigraph. Its default graph must be the union of the graphs, as here."""
+
+    kind = "remote"
+
+    def __init__(self, url: str, timeout: float, release: str | None) -> None:
+        self.url = url
+        self.release = release or "remote"
+        self.cacheable = release is not None
+        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False)
+
+    def query(
+        self,
+        text: str,
+        bindings: Bindings | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> Result:
+        # the prefixes of kg.namespaces are predefined, as on the embedded store; a query may redefine them
+        prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+        form: list[tuple[str, str]] = [("query", prologue + inline_values(text, bindings or {}))]
+        form += [("default-graph-uri", g) for g in default_graphs]
+        form += [("named-graph-uri", g) for g in named_graphs]
+        headers = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
+        try:
+            response = self.client.post(self.url, data=dict_list(form), headers=headers)
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"the SPARQL backend did not answer ({type(exc).__name__})") from None
+        if response.status_code == 400:
+            raise QuerySyntaxError(f"malformed query: {response.text.strip()[:500]}")
+        if response.status_code != 200:
+            raise BackendUnavailable(f"the SPARQL backend answered {response.status_code}")
+        media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/sparql-results+json":
+            return ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
+        if media in ("application/n-triples", "text/plain"):
+            return list(ox.parse(response.content, ox.RdfFormat.N_TRIPLES))
+        raise BackendUnavailable(f"the SPARQL backend answered with unexpected content type {media!r}")
+
+    def ping(self) -> bool:
+        try:
+            result = self.query("ASK { ?s ?p ?o }")
+        except (BackendUnavailable, QuerySyntaxError):
+            return False
+        return isinstance(result, ox.QueryBoolean)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def dict_list(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
+    """Form fields for httpx: repeated names become lists."""
+    out: dict[str, str | list[str]] = {}
+    for name, value in pairs:
+        if name in out:
+            existing = out[name]
+            out[name] = [*existing, value] if isinstance(existing, list) else [existing, value]
+        else:
+            out[name] = value
+    return out
+
+
+def open_backend(settings: Settings) -> Backend:
+    """The backend the settings ask for: a remote endpoint, an on-disk store, or the Turtle files in memory."""
+    if settings.sparql_url:
+        return RemoteBackend(settings.sparql_url, settings.query_timeout, settings.release_id)
+    if settings.store_dir is not None:
+        store, record = open_store_dir(settings.store_dir)
+        return EmbeddedBackend(store, str(record["release"]))
+    data = read_sources([settings.ontology_dir], settings.ontology_dir)
+    if data.errors:
+        raise StoreError("the Turtle files do not parse:\n" + "\n".join(e.text() for e in data.errors))
+    return EmbeddedBackend(memory_store(data.quads), release_id(file_hashes(data, settings.ontology_dir)))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from kg.queries import Catalog, term_text
+from kg.release import build_store
 from kg.settings import Settings
 from kg.sources import Dataset, read_sources
-from kg.store import memory_store, run
+from kg.store import Backend, EmbeddedBackend, RemoteBackend, memory_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -49,12 +50,42 @@ def catalog(settings: Settings) -> Catalog:
 
 
 @pytest.fixture(scope="session")
-def select(store: ox.Store, catalog: Catalog) -> Callable[..., Rows]:
-    """Run a named query with raw string parameters; rows as {variable: CURIE or literal text}."""
+def built_store(dataset: Dataset, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The graph as an on-disk store, built by the code behind `kg build`."""
+    target = tmp_path_factory.mktemp("store") / "kg"
+    build_store(dataset, settings.ontology_dir, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def oxigraph_url(built_store: Path) -> Iterator[str]:
+    """A real `oxigraph serve-read-only` process over the built store, for the remote backend."""
+    from servers import oxigraph_server
+
+    with oxigraph_server(built_store / "data") as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["embedded", "remote"])
+def backend(request: pytest.FixtureRequest, store: ox.Store) -> Iterator[Backend]:
+    """Each backend in turn: the embedded store, then a remote oxigraph server."""
+    if request.param == "embedded":
+        yield EmbeddedBackend(store, "test")
+        return
+    remote = RemoteBackend(request.getfixturevalue("oxigraph_url"), timeout=30, release=None)
+    try:
+        yield remote
+    finally:
+        remote.close()
+
+
+@pytest.fixture(scope="session")
+def select(backend: Backend, catalog: Catalog) -> Callable[..., Rows]:
+    """Run a named query with raw string parameters on the current backend; rows as {variable: CURIE or text}."""
 
     def run_named(name: str, **params: str) -> Rows:
         query = catalog.get(name)
-        solutions = run(store, query, query.bind(params))
+        solutions = backend.query(query.text, query.bind(params))
         assert isinstance(solutions, ox.QuerySolutions)
         names = [v.value for v in solutions.variables]
         return [{n: term_text(row[n]) for n in names} for row in solutions]

@@ -1,0 +1,149 @@
+"""The ASGI application: ``create_app(settings)``. The lifespan opens the backend and the query catalogue; errors
+are mapped to responses in one table; no stack trace ever reaches a client."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from kg import __version__, openapi
+from kg.errors import KgError
+from kg.executor import Executor
+from kg.queries import Catalog
+from kg.query_routes import list_queries, run_query
+from kg.settings import Settings
+from kg.sparql_endpoint import sparql
+from kg.store import open_backend
+
+log = logging.getLogger("kg.app")
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+async def kg_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KgError)
+    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    return problem(exc.status, exc.title, exc.message, headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 404:
+        detail = f"nothing at {request.url.path}; GET / lists what is here"
+    else:
+        detail = str(exc.detail)
+    return problem(exc.status_code, str(exc.detail), detail, dict(exc.headers or {}))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    incident = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    return problem(500, "Internal Server Error", f"an unexpected error occurred (incident {incident})")
+
+
+async def index(request: Request) -> Response:
+    executor: Executor = request.app.state.executor
+    return JSONResponse(
+        {
+            "name": "Stem-cell therapies for autoimmune disease: knowledge graph",
+            "version": __version__,
+            "release": executor.release,
+            "links": {
+                "sparql": "/sparql",
+                "queries": "/queries",
+                "openapi": "/openapi.json",
+                "health": "/healthz",
+            },
+        }
+    )
+
+
+async def healthz(request: Request) -> Response:
+    executor: Executor = request.app.state.executor
+    return JSONResponse({"status": "ok", "release": executor.release, "backend": executor.backend.kind})
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi.document(request.app.state.catalog))
+
+
+def _retirement(settings: Settings) -> Callable[[], None] | None:
+    """Under `kg serve`, a worker that timed out a query asks itself to shut down gracefully: uvicorn finishes the
+    requests in flight, the process exits (ending the runaway query), and the supervisor starts a replacement."""
+    if not settings.retire_on_timeout:
+        return None
+    retiring = False
+
+    def retire() -> None:
+        nonlocal retiring
+        if retiring:
+            return
+        retiring = True
+        log.warning("worker %s retires after a query timeout; a fresh worker replaces it", os.getpid())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    return retire
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        backend = open_backend(settings)
+        retire = _retirement(settings)
+        app.state.settings = settings
+        app.state.catalog = Catalog(settings.queries_dir)
+        app.state.executor = Executor(backend, settings, retire)
+        try:
+            yield
+        finally:
+            backend.close()
+
+    routes = [
+        Route("/", index),
+        Route("/healthz", healthz),
+        Route("/sparql", sparql, methods=["GET", "POST"]),
+        Route("/queries", list_queries),
+        Route("/queries/{name}", run_query),
+        Route("/openapi.json", openapi_json),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Accept", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag", "X-KG-Release"],
+        )
+    ]
+    return Starlette(
+        debug=settings.debug,
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={KgError: kg_error, HTTPException: http_error, Exception: server_error},
+    )
+
+
+def create_app_from_environment() -> Starlette:
+    """The factory `kg serve` hands to uvicorn: settings come from the ``KG_`` environment of the worker."""
+    return create_app(Settings())

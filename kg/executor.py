@@ -1,0 +1,250 @@
+"""Running a query for a client: refuse what must not run, negotiate the format, answer repeated queries from a
+cache, run new ones in a worker thread with a deadline, and serialize within the size caps.
+
+pyoxigraph cannot cancel a running query, but it releases the GIL while it works, so a query runs in a thread and the
+event loop keeps serving. At the deadline the client gets 503 and, under ``kg serve``, the worker process retires:
+it finishes its other requests and exits, which is what stops the runaway query; the supervisor starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.to_thread
+import pyoxigraph as ox
+
+from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
+from kg.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.settings import Settings
+from kg.sparql_text import looks_like_update, query_form, service_calls
+from kg.store import Backend, Bindings, Result, syntax_message
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
+
+log = logging.getLogger("kg.executor")
+
+
+@dataclass(frozen=True)
+class Plan:
+    text: str
+    bindings: Bindings
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    format: Format | None
+    """None when the query form could not be read before running (the engine decides)."""
+    accept: str | None
+    format_name: str | None
+    key: str
+    etag: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    format: Format
+    etag: str
+    cached: bool = False
+
+
+class _Cache:
+    """Least-recently-used answers, bounded in entries and bytes. One per worker process; a release never changes."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.items: OrderedDict[str, Answer] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> Answer | None:
+        answer = self.items.get(key)
+        if answer is None:
+            self.misses += 1
+            return None
+        self.items.move_to_end(key)
+        self.hits += 1
+        return answer
+
+    def put(self, key: str, answer: Answer) -> None:
+        if self.entries == 0 or len(answer.body) > self.max_bytes // 4:
+            return
+        if key in self.items:
+            return
+        self.items[key] = answer
+        self.size += len(answer.body)
+        while len(self.items) > self.entries or self.size > self.max_bytes:
+            _, old = self.items.popitem(last=False)
+            self.size -= len(old.body)
+
+
+class _CappedWriter(io.BytesIO):
+    """A binary sink for pyoxigraph's serializers that refuses to grow past ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def write(self, data: Buffer, /) -> int:
+        if self.tell() + len(memoryview(data)) > self.limit:
+            raise ResultTooLarge(f"the answer is larger than {self.limit} bytes (KG_MAX_RESULT_BYTES); add a LIMIT")
+        return super().write(data)
+
+
+class Executor:
+    def __init__(self, backend: Backend, settings: Settings, retire: Callable[[], None] | None = None) -> None:
+        self.backend = backend
+        self.settings = settings
+        self.retire = retire
+        self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
+        self.limiter = anyio.CapacityLimiter(settings.query_threads)
+        self.timeouts = 0
+        self.store_queries = 0
+
+    @property
+    def release(self) -> str:
+        return self.backend.release
+
+    def plan(
+        self,
+        text: str,
+        *,
+        bindings: Bindings | None = None,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        accept: str | None = None,
+        format_name: str | None = None,
+    ) -> Plan:
+        """Everything that can be decided before running: refusals, the format, the cache key and the ETag."""
+        for call in service_calls(text):
+            if not call.is_iri or call.target not in self.settings.service_allowlist:
+                raise Forbidden(
+                    f"SERVICE {call.target or '(no endpoint)'} is not allowed: this endpoint makes no outbound "
+                    "requests for clients (allowed endpoints are listed in KG_SERVICE_ALLOWLIST)"
+                )
+        if looks_like_update(text):
+            raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
+        form = query_form(text)
+        fmt = None
+        if form is not None:
+            offers, what = (RESULTS, "query results") if form in ("SELECT", "ASK") else (GRAPHS, "a graph")
+            fmt = by_name(format_name, offers, what) if format_name else negotiate(accept, offers, what)
+        terms = sorted((v.value, str(t)) for v, t in (bindings or {}).items())
+        key_parts = [
+            self.release,
+            text,
+            repr(terms),
+            repr(tuple(default_graphs)),
+            repr(tuple(named_graphs)),
+            fmt.media_type if fmt else f"{accept}|{format_name}",
+        ]
+        digest = hashlib.sha256("\x1f".join(key_parts).encode("utf-8")).hexdigest()
+        return Plan(
+            text=text,
+            bindings=dict(bindings or {}),
+            default_graphs=tuple(default_graphs),
+            named_graphs=tuple(named_graphs),
+            format=fmt,
+            accept=accept,
+            format_name=format_name,
+            key=digest,
+            etag=f'"{self.release}-{digest[:20]}"',
+        )
+
+    async def execute(self, plan: Plan) -> Answer:
+        cached = self.cache.get(plan.key)
+        if cached is not None:
+            return Answer(cached.body, cached.format, cached.etag, cached=True)
+        try:
+            with anyio.fail_after(self.settings.query_timeout):
+                body, fmt = await anyio.to_thread.run_sync(
+                    self._run, plan, abandon_on_cancel=True, limiter=self.limiter
+                )
+        except TimeoutError:
+            self.timeouts += 1
+            log.warning("query stopped at the %s s timeout: %.200s", self.settings.query_timeout, plan.text)
+            if self.retire is not None:
+                self.retire()
+            raise QueryTimeout(
+                f"the query ran longer than {self.settings.query_timeout:g} s (KG_QUERY_TIMEOUT) and was stopped"
+            ) from None
+        answer = Answer(body, fmt, plan.etag)
+        if self.backend.cacheable:
+            self.cache.put(plan.key, answer)
+        return answer
+
+    def _run(self, plan: Plan) -> tuple[bytes, Format]:
+        """Runs in a worker thread. pyoxigraph results must be dropped on the thread that made them, so nothing that
+        refers to them (a local, a traceback frame) may leave this function."""
+        self.store_queries += 1
+        result: Result | None = None
+        try:
+            result = self.backend.query(plan.text, plan.bindings, plan.default_graphs, plan.named_graphs)
+            fmt = plan.format or self._format_for(result, plan)
+            return self.serialize(result, fmt), fmt
+        except SyntaxError as exc:  # pyoxigraph parses lazily: some errors surface while iterating
+            traceback.clear_frames(exc.__traceback__)
+            raise QuerySyntaxError(syntax_message(exc)) from None
+        except BaseException as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise
+        finally:
+            del result
+
+    def _format_for(self, result: Result, plan: Plan) -> Format:
+        graph = isinstance(result, (ox.QueryTriples, list))
+        offers, what = (GRAPHS, "a graph") if graph else (RESULTS, "query results")
+        if plan.format_name:
+            return by_name(plan.format_name, offers, what)
+        return negotiate(plan.accept, offers, what)
+
+    def serialize(self, result: Result, fmt: Format) -> bytes:
+        sink = _CappedWriter(self.settings.max_result_bytes)
+        try:
+            if isinstance(result, list):
+                if fmt.rdf is None:
+                    raise NotAcceptable(f"a graph cannot be served as {fmt.media_type}")
+                ox.serialize(result, sink, fmt.rdf)
+            elif isinstance(result, ox.QueryTriples):
+                if fmt.rdf is None:
+                    raise NotAcceptable(f"a graph cannot be served as {fmt.media_type}")
+                result.serialize(sink, fmt.rdf)
+            else:
+                if fmt.results is None:
+                    raise NotAcceptable(f"query results cannot be served as {fmt.media_type}")
+                result.serialize(sink, fmt.results)
+        except OSError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, ResultTooLarge):
+                raise cause from None
+            raise
+        body = sink.getvalue()
+        self._check_rows(body, fmt)
+        return body
+
+    def _check_rows(self, body: bytes, fmt: Format) -> None:
+        """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least 3 bytes in every format, so only large
+        bodies need counting."""
+        limit = self.settings.max_rows
+        if len(body) <= limit * 3:
+            return
+        if fmt.rdf is not None:
+            rows = sum(1 for _ in ox.parse(body, fmt.rdf))
+        elif fmt.results is ox.QueryResultsFormat.CSV:
+            rows = max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
+        else:
+            assert fmt.results is not None
+            parsed = ox.parse_query_results(body, fmt.results)
+            rows = 0 if isinstance(parsed, ox.QueryBoolean) else sum(1 for _ in parsed)
+        if rows > limit:
+            raise ResultTooLarge(f"the answer has {rows} rows, more than {limit} (KG_MAX_ROWS); add a LIMIT")

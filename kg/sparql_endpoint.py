@@ -1,0 +1,218 @@
+"""The SPARQL 1.1 Protocol at ``/sparql``: query by GET, POST form and POST ``application/sparql-query``; updates
+refused; with no query, the service description (for machines) or a YASGUI page (for browsers)."""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
+from kg.executor import Answer, Executor, Plan
+from kg.formats import GRAPHS, Format, negotiate, parse_accept
+from kg.queries import Catalog
+from kg.settings import Settings
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORM = "application/x-www-form-urlencoded"
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            too_big = int(declared) > limit
+        except ValueError:
+            raise BadRequest(f"Content-Length {declared!r} is not a number") from None
+        if too_big:
+            raise PayloadTooLarge(f"request body of {declared} bytes is larger than {limit} bytes (KG_MAX_BODY_BYTES)")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is larger than {limit} bytes (KG_MAX_BODY_BYTES)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode(body: bytes, what: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"{what} is not valid UTF-8 (byte {exc.start})") from None
+
+
+async def protocol_params(request: Request, settings: Settings) -> list[tuple[str, str]]:
+    """The protocol parameters of a request, from the URL and, for POST, the body."""
+    params = list(request.query_params.multi_items())
+    if request.method != "POST":
+        return params
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/sparql-update":
+        raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
+    body = await read_body(request, settings.max_body_bytes)
+    if media == FORM:
+        return params + parse_qsl(decode(body, "the form body"), keep_blank_values=True)
+    if media == "application/sparql-query":
+        if any(name == "query" for name, _ in params):
+            raise BadRequest("the query is given twice: in the body and as a 'query' parameter")
+        return [*params, ("query", decode(body, "the query"))]
+    raise UnsupportedMediaType(
+        f"POST body of type {media or '(none)'!r} is not accepted; send {FORM} or application/sparql-query"
+    )
+
+
+def answer_response(answer: Answer, release: str) -> Response:
+    return Response(answer.body, media_type=answer.format.content_type, headers=cache_headers(answer.etag, release))
+
+
+def cache_headers(etag: str, release: str) -> dict[str, str]:
+    return {"ETag": etag, "X-KG-Release": release, "Cache-Control": "public, no-cache", "Vary": "Accept"}
+
+
+def not_modified(request: Request, plan: Plan, release: str) -> Response | None:
+    tags = request.headers.get("if-none-match")
+    if tags and (tags.strip() == "*" or plan.etag in [t.strip() for t in tags.split(",")]):
+        return Response(status_code=304, headers=cache_headers(plan.etag, release))
+    return None
+
+
+async def sparql(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    executor: Executor = request.app.state.executor
+    params = await protocol_params(request, settings)
+    names = [name for name, _ in params]
+    if "update" in names:
+        raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
+    queries = [value for name, value in params if name == "query"]
+    if len(queries) > 1:
+        raise BadRequest("give exactly one 'query' parameter")
+    if not queries:
+        if request.method == "POST":
+            raise BadRequest("no 'query' parameter in the request")
+        return describe_service(request)
+    text = queries[0]
+    if not text.strip():
+        raise BadRequest("the 'query' parameter is empty")
+    if len(text.encode("utf-8")) > settings.max_body_bytes:
+        raise PayloadTooLarge(f"the query is longer than {settings.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
+    plan = executor.plan(
+        text,
+        default_graphs=[v for n, v in params if n == "default-graph-uri"],
+        named_graphs=[v for n, v in params if n == "named-graph-uri"],
+        accept=request.headers.get("accept"),
+        format_name=next((v for n, v in params if n == "format"), None),
+    )
+    unchanged = not_modified(request, plan, executor.release)
+    if unchanged is not None:
+        return unchanged
+    return answer_response(await executor.execute(plan), executor.release)
+
+
+def wants_html(request: Request) -> bool:
+    for media, q in parse_accept(request.headers.get("accept")):
+        if q <= 0:
+            continue
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media in {f.media_type for f in GRAPHS} or media == "*/*":
+            return False
+    return False
+
+
+def describe_service(request: Request) -> Response:
+    if wants_html(request):
+        return yasgui_page(request)
+    fmt: Format = negotiate(request.headers.get("accept"), GRAPHS, "the service description")
+    assert fmt.rdf is not None
+    endpoint = str(request.url.replace(query="", fragment=""))
+    body = ox.serialize(service_description(endpoint), format=fmt.rdf)
+    return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
+
+
+def service_description(endpoint: str) -> list[ox.Triple]:
+    service = ox.BlankNode("service")
+    dataset = ox.BlankNode("dataset")
+    graph = ox.BlankNode("default")
+
+    def sd(name: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + name)
+
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    triples = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), graph),
+        ox.Triple(graph, rdf_type, sd("Graph")),
+    ]
+    formats = [
+        "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
+        "http://www.w3.org/ns/formats/SPARQL_Results_XML",
+        "http://www.w3.org/ns/formats/SPARQL_Results_CSV",
+        "http://www.w3.org/ns/formats/SPARQL_Results_TSV",
+        "http://www.w3.org/ns/formats/Turtle",
+        "http://www.w3.org/ns/formats/N-Triples",
+        "http://www.w3.org/ns/formats/N-Quads",
+        "http://www.w3.org/ns/formats/TriG",
+        "http://www.w3.org/ns/formats/JSON-LD",
+        "http://www.w3.org/ns/formats/RDF_XML",
+    ]
+    triples += [ox.Triple(service, sd("resultFormat"), ox.NamedNode(f)) for f in formats]
+    return triples
+
+
+def yasgui_page(request: Request) -> HTMLResponse:
+    catalog: Catalog = request.app.state.catalog
+    examples = [
+        {"name": q.summary, "query": q.text}
+        for q in catalog
+        if q.kind in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and not q.params
+    ][:12]
+    endpoint = str(request.url.replace(query="", fragment=""))
+    config = json.dumps({"endpoint": endpoint, "examples": examples}).replace("</", "<\\/")
+    page = YASGUI_PAGE.replace("{{config}}", config).replace("{{endpoint}}", html.escape(endpoint))
+    return HTMLResponse(page)
+
+
+YASGUI_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>SPARQL endpoint: stem-cell therapies for autoimmune disease</title>
+<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/yasgui.min.css">
+<style>body{font-family:system-ui,sans-serif;margin:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}</style>
+</head>
+<body>
+<h1>SPARQL endpoint</h1>
+<p>Query the graph at <code>{{endpoint}}</code> (SPARQL 1.1 Protocol; read-only). The tabs hold example queries from
+the named-query catalogue at <a href="/queries">/queries</a>.</p>
+<noscript><p>YASGUI needs JavaScript. Without it, send queries to this URL with any SPARQL client, or use
+<a href="/queries">the named queries</a>.</p></noscript>
+<div id="yasgui"></div>
+<script src="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/yasgui.min.js"></script>
+<script>
+const config = {{config}};
+if (window.Yasgui) {
+  const yasgui = new Yasgui(document.getElementById("yasgui"), {
+    requestConfig: {endpoint: config.endpoint, method: "POST"},
+    copyEndpointOnNewTab: true,
+  });
+  for (const example of config.examples) {
+    yasgui.addTab(false, {...Yasgui.Tab.getDefaults(), name: example.name.slice(0, 40), yasqe: {value: example.query}});
+  }
+}
+</script>
+</body>
+</html>
+"""

@@ -1,0 +1,111 @@
+"""Lexical scanning of SPARQL text: where the keywords are, outside strings, IRIs and comments.
+
+Enough to tell the query form before running it, to find ``SERVICE`` clauses (refused unless allowed), and to find
+the ``WHERE`` group into which the remote backend inlines bound parameters as ``VALUES``. It is not a parser: the
+engine parses, and reports syntax errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+_IRI = re.compile(r"<[^<>\"{}|^`\\\x00-\x20]*>")
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.IGNORECASE)
+_SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
+_SILENT = re.compile(r"\s*SILENT(?![\w:])", re.IGNORECASE)
+_WHERE = re.compile(r"(?<![\w:?$])WHERE\s*\{", re.IGNORECASE)
+_UPDATE = re.compile(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)(?![\w:])", re.IGNORECASE)
+
+
+def mask(text: str) -> str:
+    """``text`` with strings, IRIs and comments blanked out (same length, so positions still match)."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            out[i:end] = " " * (end - i)
+            i = end
+        elif c == "<":
+            m = _IRI.match(text, i)
+            if m:
+                out[i + 1 : m.end() - 1] = " " * (m.end() - i - 2)
+                i = m.end()
+            else:
+                i += 1
+        elif c in "\"'":
+            long = text.startswith(c * 3, i)
+            delimiter = c * 3 if long else c
+            j = i + len(delimiter)
+            while j < n and not text.startswith(delimiter, j):
+                if text[j] == "\\":
+                    j += 1
+                elif text[j] == "\n" and not long:
+                    break
+                j += 1
+            end = min(n, j + len(delimiter))
+            out[i + 1 : end - 1] = " " * max(0, end - i - 2)
+            i = end
+        else:
+            i += 1
+    return "".join(out)
+
+
+def query_form(text: str) -> str | None:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, or None when no query form is found."""
+    m = _FORM.search(mask(text))
+    return m.group(1).upper() if m else None
+
+
+def looks_like_update(text: str) -> bool:
+    """True when the text has an update keyword and no query form: an update sent as a query."""
+    masked = mask(text)
+    return _FORM.search(masked) is None and _UPDATE.search(masked) is not None
+
+
+@dataclass(frozen=True)
+class ServiceCall:
+    target: str
+    """The endpoint IRI, or the text written in its place (a prefixed name or a variable)."""
+    is_iri: bool
+
+
+def service_calls(text: str) -> list[ServiceCall]:
+    """Every SERVICE clause and the endpoint it names."""
+    masked = mask(text)
+    calls = []
+    for m in _SERVICE.finditer(masked):
+        position = m.end()
+        silent = _SILENT.match(masked, position)
+        if silent:
+            position = silent.end()
+        rest = text[position:].lstrip()
+        iri = _IRI.match(rest)
+        if iri:
+            calls.append(ServiceCall(iri.group(0)[1:-1], is_iri=True))
+        else:
+            token = re.match(r"\S+", rest)
+            calls.append(ServiceCall(token.group(0) if token else "", is_iri=False))
+    return calls
+
+
+def inline_values(text: str, bindings: Mapping[ox.Variable, ox.NamedNode | ox.Literal]) -> str:
+    """The query with the bound parameters as a ``VALUES`` block at the start of its ``WHERE`` group.
+
+    The terms are written by pyoxigraph in N-Triples syntax, so a value cannot change the query's structure.
+    """
+    if not bindings:
+        return text
+    m = _WHERE.search(mask(text))
+    if m is None:
+        raise ValueError("cannot bind parameters: the query has no 'WHERE {' group")
+    names = " ".join(str(v) for v in bindings)
+    values = " ".join(str(t) for t in bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    return text[: m.end()] + block + text[m.end() :]

@@ -1,0 +1,125 @@
+"""Real server processes for end-to-end tests, on 127.0.0.1 only, each started and stopped within a bounded time."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from conftest import ROOT
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def kg_server(*args: str, env: dict[str, str] | None = None, log: Path | None = None) -> Iterator[Served]:
+    """`kg serve` on a free port of 127.0.0.1; yields its base URL and the supervisor process."""
+    port = free_port()
+    environment = {**os.environ, **(env or {})}
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kg", "serve", "--host", HOST, "--port", str(port), *args],
+        cwd=ROOT,
+        env=environment,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://{HOST}:{port}"
+    try:
+        wait_until_up(base + "/healthz", process)
+        yield Served(base, process)
+    finally:
+        stop(process)
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+def oxigraph_binary() -> str:
+    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+    if not Path(found).exists():
+        raise RuntimeError("the `oxigraph` server (PyPI package oxigraph) is not installed; it is a test dependency")
+    return found
+
+
+@contextmanager
+def oxigraph_server(location: Path) -> Iterator[str]:
+    """`oxigraph serve-read-only` over a store built by `kg build`, default graph = union of the graphs."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            oxigraph_binary(),
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"{HOST}:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://{HOST}:{port}"
+    try:
+        wait_until_up(base + "/query?query=ASK%7B%7D", process)
+        yield base + "/query"
+    finally:
+        stop(process)
+
+
+def workers(pid: int) -> set[int]:
+    """The worker processes of a `kg serve` supervisor (its spawned children, not multiprocessing's helpers)."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    found = set()
+    for child in path.read_text().split() if path.exists() else []:
+        try:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            found.add(int(child))
+    return found

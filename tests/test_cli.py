@@ -1,0 +1,82 @@
+"""The `kg` command for curators and researchers: exit codes and output of query, sparql, stats, derive, build."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def kg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kg", *args], cwd=ROOT, capture_output=True, text=True, input=stdin, timeout=120
+    )
+
+
+def test_query_with_parameters_as_csv() -> None:
+    result = kg("query", "diseases_for_therapy", "--param", "therapy=kgr:msc-therapy", "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert {r["diseaseLabel"] for r in rows} == {
+        "Crohn's disease",
+        "lupus",
+        "multiple sclerosis",
+        "other inflammatory disorders",
+        "rheumatoid arthritis",
+    }
+
+
+def test_query_errors_exit_2_with_the_reason() -> None:
+    bad = kg("query", "diseases_for_therapy", "--param", "therapy=SLE")
+    assert bad.returncode == 2 and "parameter 'therapy' has value 'SLE'; expected an IRI" in bad.stderr
+    unknown = kg("query", "nope")
+    assert unknown.returncode == 2 and "no named query 'nope'" in unknown.stderr
+    malformed = kg("query", "diseases_for_therapy", "--param", "therapy")
+    assert malformed.returncode == 2 and "expected key=value" in malformed.stderr
+
+
+def test_sparql_from_stdin_and_refused_updates() -> None:
+    result = kg("sparql", "-", "--format", "json", stdin="SELECT ?l WHERE { kgr:lupus skos:prefLabel ?l }")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["results"]["bindings"][0]["l"]["value"] == "lupus"
+    update = kg("sparql", "DELETE WHERE { ?s ?p ?o }")
+    assert update.returncode == 2 and "edit those instead" in update.stderr
+    malformed = kg("sparql", "SELECT ?x WHERE {")
+    assert malformed.returncode == 2 and "malformed query" in malformed.stderr
+
+
+def test_stats_json() -> None:
+    result = kg("stats", "--format", "json")
+    assert result.returncode == 0
+    stats = json.loads(result.stdout)
+    assert sum(stats["claims_per_source"].values()) == 279
+    assert stats["claims_per_certainty"] == {
+        "scad:Asserted": 182,
+        "scad:Hedged": 53,
+        "scad:ReportedFinding": 33,
+        "scad:Speculative": 11,
+    }
+    assert stats["negated_claims"] == 2
+
+
+def test_derive_check_is_current() -> None:
+    result = kg("derive", "--check")
+    assert result.returncode == 0 and "is current (211 triples)" in result.stdout
+
+
+def test_build_writes_a_store_with_its_record(tmp_path: Path) -> None:
+    target = tmp_path / "store"
+    result = kg("build", "--store", str(target), "--no-reasoner")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((target / "build.json").read_text())
+    assert record["quads"] > 6000 and record["release"].startswith("0.1.0+")
+    assert set(record["files"]) >= {"scad.ttl", "shapes.ttl", "data/summary.ttl"}
+    rebuilt = kg("build", "--store", str(target), "--no-reasoner")
+    assert rebuilt.returncode == 0
+    assert json.loads((target / "build.json").read_text())["release"] == record["release"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]  # no half-built or old store left

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from kg import __version__, openapi
 from kg.errors import KgError
 from kg.executor import Executor
+from kg.fastpath import FastPath
 from kg.queries import Catalog
 from kg.query_routes import list_queries, run_query
 from kg.settings import Settings
@@ -127,13 +128,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/openapi.json", openapi_json),
     ]
     middleware = [
+        Middleware(FastPath),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Accept", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "X-KG-Release"],
-        )
+        ),
     ]
     return Starlette(
         debug=settings.debug,

@@ -8,18 +8,20 @@ it finishes its other requests and exits, which is what stops the runaway query;
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import io
 import logging
+import queue
+import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
-import anyio.to_thread
 import pyoxigraph as ox
 
 from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 log = logging.getLogger("kg.executor")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,13 +104,53 @@ class _CappedWriter(io.BytesIO):
         return super().write(data)
 
 
+class _Workers:
+    """Daemon threads that run queries. A thread still busy with a stopped query never holds up the exit of a
+    retiring process, and handing a query to a waiting thread costs far less than a general-purpose executor."""
+
+    def __init__(self, threads: int) -> None:
+        self.jobs: queue.SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], Callable[[], Any]]]
+        self.jobs = queue.SimpleQueue()
+        for n in range(threads):
+            threading.Thread(target=self._work, name=f"kg-query-{n}", daemon=True).start()
+
+    def submit(self, job: Callable[[], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self.jobs.put((loop, future, job))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            loop, future, job = self.jobs.get()
+            if future.cancelled():
+                continue
+            try:
+                result = job()
+            except BaseException as exc:  # handed to the waiting request, which maps it
+                loop.call_soon_threadsafe(_settle, future, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the request gave up waiting (timeout, or the client went away)
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
 class Executor:
     def __init__(self, backend: Backend, settings: Settings, retire: Callable[[], None] | None = None) -> None:
         self.backend = backend
         self.settings = settings
         self.retire = retire
         self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
-        self.limiter = anyio.CapacityLimiter(settings.query_threads)
+        self.requests: dict[tuple[str, bytes, bytes], str] = {}
+        """GET requests already answered (path, query string, Accept) -> their cache key: see kg.fastpath."""
+        self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
         self.store_queries = 0
 
@@ -161,15 +204,25 @@ class Executor:
             etag=f'"{self.release}-{digest[:20]}"',
         )
 
+    def remember(self, request: tuple[str, bytes, bytes], plan: Plan) -> None:
+        """Note that this exact GET request is answered by ``plan``, so a repeat can be served before routing."""
+        if self.backend.cacheable and self.cache.entries:
+            if len(self.requests) >= self.cache.entries:
+                self.requests.clear()
+            self.requests[request] = plan.key
+
+    def answered(self, request: tuple[str, bytes, bytes]) -> Answer | None:
+        key = self.requests.get(request)
+        return None if key is None else self.cache.get(key)
+
     async def execute(self, plan: Plan) -> Answer:
         cached = self.cache.get(plan.key)
         if cached is not None:
             return Answer(cached.body, cached.format, cached.etag, cached=True)
         try:
-            with anyio.fail_after(self.settings.query_timeout):
-                body, fmt = await anyio.to_thread.run_sync(
-                    self._run, plan, abandon_on_cancel=True, limiter=self.limiter
-                )
+            body, fmt = await asyncio.wait_for(
+                self.workers.submit(partial(self._run, plan)), self.settings.query_timeout
+            )
         except TimeoutError:
             self.timeouts += 1
             log.warning("query stopped at the %s s timeout: %.200s", self.settings.query_timeout, plan.text)

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from kg.errors import InvalidParameter, NotFound
 from kg.executor import Executor
 from kg.queries import Catalog, ParameterError, UnknownQuery
-from kg.sparql_endpoint import answer_response, not_modified
+from kg.sparql_endpoint import answer
 
 RESERVED = {"format"}
 
@@ -43,7 +43,4 @@ async def run_query(request: Request) -> Response:
         accept=request.headers.get("accept"),
         format_name=request.query_params.get("format"),
     )
-    unchanged = not_modified(request, plan, executor.release)
-    if unchanged is not None:
-        return unchanged
-    return answer_response(await executor.execute(plan), executor.release)
+    return await answer(request, executor, plan)

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from kg.executor import Answer, Executor, Plan
+from kg.fastpath import request_key
 from kg.formats import GRAPHS, Format, negotiate, parse_accept
 from kg.queries import Catalog
 from kg.settings import Settings
@@ -109,10 +110,19 @@ async def sparql(request: Request) -> Response:
         accept=request.headers.get("accept"),
         format_name=next((v for n, v in params if n == "format"), None),
     )
+    return await answer(request, executor, plan)
+
+
+async def answer(request: Request, executor: Executor, plan: Plan) -> Response:
+    """The response for a planned query: 304 when the client has it, else the (cached or new) answer."""
     unchanged = not_modified(request, plan, executor.release)
     if unchanged is not None:
         return unchanged
-    return answer_response(await executor.execute(plan), executor.release)
+    result = await executor.execute(plan)
+    key = request_key(request.scope)
+    if key is not None:
+        executor.remember(key, plan)
+    return answer_response(result, executor.release)
 
 
 def wants_html(request: Request) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -21,40 +22,21 @@ _WHERE = re.compile(r"(?<![\w:?$])WHERE\s*\{", re.IGNORECASE)
 _UPDATE = re.compile(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)(?![\w:])", re.IGNORECASE)
 
 
+_OPAQUE = re.compile(
+    r"#[^\n]*"  # a comment
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>"  # an IRI
+    r'|"""(?:[^"\\]|\\.|"(?!""))*"""'  # long strings
+    r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"'  # short strings
+    r"|'(?:[^'\\\n]|\\.)*'",
+    re.DOTALL,
+)
+
+
+@lru_cache(maxsize=1024)
 def mask(text: str) -> str:
     """``text`` with strings, IRIs and comments blanked out (same length, so positions still match)."""
-    out = list(text)
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            out[i:end] = " " * (end - i)
-            i = end
-        elif c == "<":
-            m = _IRI.match(text, i)
-            if m:
-                out[i + 1 : m.end() - 1] = " " * (m.end() - i - 2)
-                i = m.end()
-            else:
-                i += 1
-        elif c in "\"'":
-            long = text.startswith(c * 3, i)
-            delimiter = c * 3 if long else c
-            j = i + len(delimiter)
-            while j < n and not text.startswith(delimiter, j):
-                if text[j] == "\\":
-                    j += 1
-                elif text[j] == "\n" and not long:
-                    break
-                j += 1
-            end = min(n, j + len(delimiter))
-            out[i + 1 : end - 1] = " " * max(0, end - i - 2)
-            i = end
-        else:
-            i += 1
-    return "".join(out)
+    return _OPAQUE.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 1), text)
 
 
 def query_form(text: str) -> str | None:

@@ -231,6 +231,25 @@ def test_repeated_queries_are_answered_from_the_cache(client: TestClient) -> Non
     assert executor.store_queries == engine_runs
 
 
+def test_a_repeat_answered_before_routing_is_the_same_answer(client: TestClient) -> None:
+    query = {"query": "SELECT ?x WHERE { kgr:msc-therapy skos:altLabel ?x }"}
+    first = client.get("/sparql", params=query, headers={"Accept": "text/tab-separated-values"})
+    repeat = client.get("/sparql", params=query, headers={"Accept": "text/tab-separated-values"})
+    assert repeat.content == first.content
+    for header in ("content-type", "etag", "x-kg-release", "cache-control"):
+        assert repeat.headers[header] == first.headers[header]
+    assert (
+        client.get(
+            "/sparql",
+            params=query,
+            headers={"Accept": "text/tab-separated-values", "If-None-Match": first.headers["etag"]},
+        ).status_code
+        == 304
+    )
+    named = client.get("/queries/negated_claims", headers={"Accept": "text/csv"})
+    assert client.get("/queries/negated_claims", headers={"Accept": "text/csv"}).content == named.content
+
+
 def test_service_description_and_yasgui(client: TestClient) -> None:
     turtle = client.get("/sparql", headers={"Accept": "text/turtle"})
     assert turtle.status_code == 200

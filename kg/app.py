@@ -22,6 +22,9 @@ from kg import __version__, openapi
 from kg.errors import KgError
 from kg.executor import Executor
 from kg.fastpath import FastPath
+from kg.graphql.context import Services
+from kg.graphql.view import GraphQLView, allowed_documents
+from kg.labels import LABELS_FILE, LabelIndex
 from kg.queries import Catalog
 from kg.query_routes import list_queries, run_query
 from kg.settings import Settings
@@ -104,6 +107,21 @@ def _retirement(settings: Settings) -> Callable[[], None] | None:
     return retire
 
 
+async def graphql_services(executor: Executor, catalog: Catalog, settings: Settings) -> Services:
+    """The label index and the class kinds the GraphQL layer needs, from the store (or beside an on-disk store)."""
+    kinds_rows, _ = await executor.select(catalog.get("class_kinds").text)
+    kinds = {r["class"].value: r["kind"].value.rsplit("#", 1)[-1] for r in kinds_rows}
+    labels_file = settings.store_dir / LABELS_FILE if settings.store_dir and not settings.sparql_url else None
+    if labels_file is not None and labels_file.is_file():
+        labels = LabelIndex.open(labels_file)
+    else:
+        rows, _ = await executor.select(catalog.get("entity_labels").text)
+        labels = LabelIndex.build(
+            (r["entity"].value, r["kind"].value, r["label"].value, r["preferred"].value == "true") for r in rows
+        )
+    return Services(executor=executor, catalog=catalog, labels=labels, kinds=kinds, batching=settings.graphql_batching)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
@@ -114,13 +132,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.catalog = Catalog(settings.queries_dir)
         app.state.executor = Executor(backend, settings, retire)
+        services = await graphql_services(app.state.executor, app.state.catalog, settings)
+        graphql.services = services
         try:
             yield
         finally:
             backend.close()
 
+    graphql = GraphQLView(
+        None,  # type: ignore[arg-type]  # the lifespan provides the services
+        debug=settings.debug,
+        max_body_bytes=settings.max_body_bytes,
+        allowlist=allowed_documents(settings.queries_dir / "graphql") if settings.graphql_allowlist_only else None,
+    )
     routes = [
         Route("/", index),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/queries", list_queries),

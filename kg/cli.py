@@ -311,6 +311,27 @@ def sparql_command(
         backend.close()
 
 
+@app.command("export-schema")
+def export_schema_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the SDL.")] = Path("schema.graphql"),
+    check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if the file is out of date.")] = False,
+) -> None:
+    """Write the GraphQL schema (SDL) that the code defines, for clients and for review."""
+    from kg.graphql.schema import build_schema
+
+    text = build_schema().as_str() + "\n"
+    current = output.read_text(encoding="utf-8") if output.exists() else None
+    if check:
+        if current != text:
+            err.print(f"{output} is out of date; run `kg export-schema`", markup=False)
+            raise typer.Exit(1)
+        out.print(f"{output} is current", markup=False)
+        return
+    if current != text:
+        formatting.write_atomically(output, text)
+    out.print(f"{output}: {len(text.splitlines())} lines", markup=False)
+
+
 @app.command("build")
 def build_command(
     store: Annotated[Path, typer.Option("--store", help="Directory of the on-disk store to write.")],
@@ -326,7 +347,8 @@ def build_command(
         raise typer.Exit(1)
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
-    record = release.build_store(data, settings.ontology_dir, store)
+    labels = Catalog(settings.queries_dir).get("entity_labels").text
+    record = release.build_store(data, settings.ontology_dir, store, labels)
     elapsed = time.perf_counter() - started
     out.print(f"{store}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False)
 

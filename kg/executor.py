@@ -27,13 +27,14 @@ import pyoxigraph as ox
 from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
 from kg.formats import GRAPHS, RESULTS, Format, by_name, negotiate
 from kg.settings import Settings
-from kg.sparql_text import looks_like_update, query_form, service_calls
+from kg.sparql_text import inline_rows, looks_like_update, query_form, service_calls
 from kg.store import Backend, Bindings, Result, syntax_message
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
 log = logging.getLogger("kg.executor")
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 T = TypeVar("T")
 
 
@@ -149,6 +150,7 @@ class Executor:
         self.retire = retire
         self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
         self.requests: dict[tuple[str, bytes, bytes], str] = {}
+        self.row_cache: OrderedDict[str, list[dict[str, Term]]] = OrderedDict()
         """GET requests already answered (path, query string, Accept) -> their cache key: see kg.fastpath."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
@@ -204,6 +206,45 @@ class Executor:
             etag=f'"{self.release}-{digest[:20]}"',
         )
 
+    async def select(
+        self,
+        text: str,
+        bindings: Bindings | None = None,
+        batch: tuple[ox.Variable, Sequence[ox.NamedNode]] | None = None,
+    ) -> tuple[list[dict[str, Term]], bool]:
+        """Rows of a SELECT as dicts (unbound variables left out), and whether the store was asked (not the cache).
+        ``batch`` binds one variable to many IRIs at once through a VALUES block."""
+        if batch is not None:
+            variable, terms = batch
+            text = inline_rows(text, [variable], [[t] for t in sorted(set(terms), key=str)])
+        key = "rows\x1f" + self.plan(text, bindings=bindings, format_name="json").key
+        cached = self.row_cache.get(key)
+        if cached is not None:
+            self.row_cache.move_to_end(key)
+            return cached, False
+
+        def job() -> list[dict[str, Term]]:
+            self.store_queries += 1
+            result: Result | None = None
+            try:
+                result = self.backend.query(text, bindings)
+                if not isinstance(result, ox.QuerySolutions):
+                    raise QuerySyntaxError("expected a SELECT query")
+                names = [v.value for v in result.variables]
+                return [{n: row[n] for n in names if row[n] is not None} for row in result]
+            except BaseException as exc:
+                traceback.clear_frames(exc.__traceback__)
+                raise
+            finally:
+                del result
+
+        rows = await self._off_loop(job, text)
+        if self.backend.cacheable and self.cache.entries:
+            self.row_cache[key] = rows
+            while len(self.row_cache) > self.cache.entries:
+                self.row_cache.popitem(last=False)
+        return rows, True
+
     def remember(self, request: tuple[str, bytes, bytes], plan: Plan) -> None:
         """Note that this exact GET request is answered by ``plan``, so a repeat can be served before routing."""
         if self.backend.cacheable and self.cache.entries:
@@ -219,22 +260,24 @@ class Executor:
         cached = self.cache.get(plan.key)
         if cached is not None:
             return Answer(cached.body, cached.format, cached.etag, cached=True)
+        body, fmt = await self._off_loop(partial(self._run, plan), plan.text)
+        answer = Answer(body, fmt, plan.etag)
+        if self.backend.cacheable:
+            self.cache.put(plan.key, answer)
+        return answer
+
+    async def _off_loop(self, job: Callable[[], T], text: str) -> T:
+        """Run ``job`` on a query thread; at the deadline answer 503 and, under `kg serve`, retire this worker."""
         try:
-            body, fmt = await asyncio.wait_for(
-                self.workers.submit(partial(self._run, plan)), self.settings.query_timeout
-            )
+            return await asyncio.wait_for(self.workers.submit(job), self.settings.query_timeout)
         except TimeoutError:
             self.timeouts += 1
-            log.warning("query stopped at the %s s timeout: %.200s", self.settings.query_timeout, plan.text)
+            log.warning("query stopped at the %s s timeout: %.200s", self.settings.query_timeout, text)
             if self.retire is not None:
                 self.retire()
             raise QueryTimeout(
                 f"the query ran longer than {self.settings.query_timeout:g} s (KG_QUERY_TIMEOUT) and was stopped"
             ) from None
-        answer = Answer(body, fmt, plan.etag)
-        if self.backend.cacheable:
-            self.cache.put(plan.key, answer)
-        return answer
 
     def _run(self, plan: Plan) -> tuple[bytes, Format]:
         """Runs in a worker thread. pyoxigraph results must be dropped on the thread that made them, so nothing that

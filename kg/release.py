@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import __version__
+from kg.labels import LABELS_FILE, LabelIndex
 from kg.sources import Dataset
 
 BUILD_RECORD = "build.json"
@@ -45,7 +46,7 @@ def git_commit(path: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def build_store(data: Dataset, root: Path, target: Path) -> dict[str, object]:
+def build_store(data: Dataset, root: Path, target: Path, labels_query: str | None = None) -> dict[str, object]:
     """Bulk-load the parsed files into a new on-disk store at ``target``, replacing any store there only once the
     new one is complete. Returns the build record."""
     hashes = file_hashes(data, root)
@@ -58,6 +59,12 @@ def build_store(data: Dataset, root: Path, target: Path) -> dict[str, object]:
     store.optimize()
     triples = len(store)
     store.flush()
+    if labels_query is not None:
+        rows = store.query(labels_query, use_default_graph_as_union=True)
+        LabelIndex.build(
+            ((r["entity"].value, r["kind"].value, r["label"].value, r["preferred"].value == "true") for r in rows),  # type: ignore[union-attr]
+            work / LABELS_FILE,
+        ).connection.close()
     del store
     record: dict[str, object] = {
         "release": release_id(hashes),

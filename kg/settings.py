@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     """Origins allowed to call the API from a browser."""
     retire_on_timeout: bool = False
     """Set by `kg serve`: a worker whose query timed out finishes its other requests and is replaced."""
+    graphql_batching: bool = True
+    """Batch each level of a GraphQL query into one store query (off only to measure what batching saves)."""
+    graphql_allowlist_only: bool = False
+    """Accept only the GraphQL operations of queries/graphql/*.graphql, sent as persisted queries (by SHA-256)."""
     debug: bool = False
     """Show error details to clients (never in production)."""
 

@@ -8,7 +8,7 @@ engine parses, and reports syntax errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -84,10 +84,16 @@ def inline_values(text: str, bindings: Mapping[ox.Variable, ox.NamedNode | ox.Li
     """
     if not bindings:
         return text
+    return inline_rows(text, list(bindings), [list(bindings.values())])
+
+
+def inline_rows(
+    text: str, variables: Sequence[ox.Variable], rows: Sequence[Sequence[ox.NamedNode | ox.Literal]]
+) -> str:
+    """The query with a ``VALUES`` block of several rows at the start of its ``WHERE`` group (a batch)."""
     m = _WHERE.search(mask(text))
     if m is None:
         raise ValueError("cannot bind parameters: the query has no 'WHERE {' group")
-    names = " ".join(str(v) for v in bindings)
-    values = " ".join(str(t) for t in bindings.values())
-    block = f" VALUES ({names}) {{ ({values}) }} "
-    return text[: m.end()] + block + text[m.end() :]
+    names = " ".join(str(v) for v in variables)
+    values = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+    return f"{text[: m.end()]} VALUES ({names}) {{ {values} }} {text[m.end() :]}"

@@ -1,0 +1,145 @@
+"""The per-request GraphQL context: DataLoaders that batch each level of a query into one named query with VALUES,
+and the count and time of the store queries run (reported in the response extensions when asked)."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from strawberry.dataloader import DataLoader
+
+from kg.executor import Executor, Term
+from kg.graphql.model import Card, Certainty, ClaimData, Direction, EdgeData, MappingData, Relation, SourceData
+from kg.labels import LabelIndex
+from kg.queries import Catalog
+from kg.store import Bindings
+
+RELATIONS = {r.value: r for r in Relation}
+
+
+@dataclass
+class Services:
+    """What every request shares (built once in the app's lifespan)."""
+
+    executor: Executor
+    catalog: Catalog
+    labels: LabelIndex
+    kinds: dict[str, str]
+    """Each class IRI of the ontology -> the name of its kind (Disease, Therapy, ...)."""
+    batching: bool = True
+
+
+def text(row: dict[str, Term], name: str) -> str | None:
+    term = row.get(name)
+    return None if term is None else term.value
+
+
+def claim_from(row: dict[str, Term], subject: str, obj: str | None) -> ClaimData:
+    return ClaimData(
+        iri=row["claim"].value,
+        subject=subject,
+        predicate=row["predicate"].value,
+        object=obj,
+        object_literal=text(row, "objectLiteral"),
+        quote=row["quote"].value,
+        source=SourceData(row["source"].value, row["title"].value, row["promotional"].value == "true"),
+        certainty=Certainty(row["certainty"].value),
+        negated=row["negated"].value == "true",
+        scope=text(row, "scope"),
+        hedge=text(row, "hedge"),
+        evidence=text(row, "evidence"),
+    )
+
+
+@dataclass
+class Context:
+    services: Services
+    debug: bool = False
+    store_queries: int = 0
+    store_seconds: float = 0.0
+    cards: DataLoader[str, Card | None] = field(init=False)
+    relations: DataLoader[str, list[EdgeData]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        batch = self.services.batching
+        self.cards = DataLoader(self._load_cards, max_batch_size=None if batch else 1, cache=batch)
+        self.relations = DataLoader(self._load_relations, max_batch_size=None if batch else 1, cache=batch)
+
+    @property
+    def release(self) -> str:
+        return self.services.executor.release
+
+    async def rows(
+        self, name: str, bindings: Bindings | None = None, batch: Sequence[str] | None = None
+    ) -> list[dict[str, Term]]:
+        """Rows of a named query; ``batch`` binds its ``?entity`` to many IRIs at once."""
+        query = self.services.catalog.get(name)
+        started = time.perf_counter()
+        values = (ox.Variable("entity"), [ox.NamedNode(i) for i in batch]) if batch is not None else None
+        rows, asked = await self.services.executor.select(query.text, bindings, values)
+        if asked:
+            self.store_queries += 1
+            self.store_seconds += time.perf_counter() - started
+        return rows
+
+    async def contexts(self) -> dict[str, list[str]]:
+        """Claim IRI -> the diseases it is stated for."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for row in await self.rows("claim_contexts"):
+            found[row["claim"].value].append(row["disease"].value)
+        return found
+
+    async def _load_cards(self, iris: list[str]) -> list[Card | None]:
+        cards: dict[str, Card] = {}
+        for row in await self.rows("entity_cards", batch=iris):
+            iri = row["entity"].value
+            card = cards.setdefault(iri, Card(iri=iri, kind=""))
+            kind, value = row["field"].value, row["value"].value
+            if kind == "type":
+                card.types.append(value)
+            elif kind == "label":
+                card.label = value
+            elif kind == "synonym":
+                card.synonyms.append(value)
+            elif kind == "definition":
+                card.definition = value
+            elif kind == "note":
+                card.notes.append(value)
+            elif kind == "mapping":
+                card.mappings.append(
+                    MappingData(value, row["predicate"].value, row["status"].value, text(row, "valueLabel"))
+                )
+        result: list[Card | None] = []
+        for iri in iris:
+            found = cards.get(iri)
+            kinds = {self.services.kinds[t] for t in found.types if t in self.services.kinds} if found else set()
+            if found is None or not kinds:
+                result.append(None)
+                continue
+            found.kind = sorted(kinds)[0]
+            found.synonyms.sort(key=str.casefold)
+            found.mappings.sort(key=lambda m: m.target)
+            result.append(found)
+        return result
+
+    async def _load_relations(self, iris: list[str]) -> list[list[EdgeData]]:
+        grouped: dict[str, dict[tuple[str, str, str], list[ClaimData]]] = defaultdict(dict)
+        for row in await self.rows("entity_relations", batch=iris):
+            entity, other = row["entity"].value, row["other"].value
+            direction = row["direction"].value
+            subject, obj = (entity, other) if direction == "out" else (other, entity)
+            key = (row["predicate"].value, direction, other)
+            grouped[entity].setdefault(key, []).append(claim_from(row, subject, obj))
+        result = []
+        for iri in iris:
+            edges = []
+            for (predicate, direction, other), claims in grouped.get(iri, {}).items():
+                relation = RELATIONS.get(predicate)
+                if relation is not None:
+                    claims.sort(key=lambda c: c.iri)
+                    edges.append(EdgeData(relation, Direction(direction), other, claims))
+            result.append(edges)
+        return result

@@ -1,0 +1,465 @@
+"""The GraphQL object types: an ``Entity`` interface with one type per kind, edges that carry their evidence, claims
+and sources. Relation fields are generated from one table, so every relation can be followed both ways."""
+
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from kg.graphql.context import Context
+from kg.graphql.model import (
+    BROADER,
+    IN,
+    NARROWER,
+    OUT,
+    TREATS,
+    Card,
+    Certainty,
+    ClaimData,
+    Direction,
+    EdgeData,
+    Hop,
+    MappingData,
+    Relation,
+    SourceData,
+    to_iri,
+)
+from kg.namespaces import PREFIXES, curie
+
+T = TypeVar("T")
+LazyEntity = Annotated["Entity", strawberry.lazy("kg.graphql.types")]
+MATCH_NAMES = {
+    PREFIXES["skos"] + "exactMatch": "EXACT",
+    PREFIXES["skos"] + "closeMatch": "CLOSE",
+    PREFIXES["skos"] + "broadMatch": "BROAD",
+    PREFIXES["skos"] + "narrowMatch": "NARROW",
+    PREFIXES["skos"] + "relatedMatch": "RELATED",
+}
+
+
+@strawberry.type(description="An identifier of the entity in an external resource (MONDO, CL, UBERON, GO, MAxO...).")
+class ExternalId:
+    id: strawberry.ID = strawberry.field(description="The external IRI.")
+    curie: str
+    match: str = strawberry.field(description="EXACT, CLOSE, BROAD, NARROW or RELATED (SKOS mapping).")
+    verification: str = strawberry.field(
+        description="How it was checked: VERIFIED_IN_ONTOLOGY, VERIFIED_IN_CURATED_MAPPINGS, SECONDARY or UNVERIFIED."
+    )
+    verified: bool = strawberry.field(description="False for an unverified identifier, which is never asserted.")
+    label: str | None = strawberry.field(description="The label seen where it was verified.")
+
+
+VERIFICATION = {
+    "VerifiedInOntology": "VERIFIED_IN_ONTOLOGY",
+    "VerifiedInCuratedMappings": "VERIFIED_IN_CURATED_MAPPINGS",
+    "VerifiedSecondary": "SECONDARY",
+    "Unverified": "UNVERIFIED",
+}
+
+
+def external_id(m: MappingData) -> ExternalId:
+    status = VERIFICATION.get(m.status.rsplit("#", 1)[-1], "UNVERIFIED")
+    return ExternalId(
+        id=strawberry.ID(m.target),
+        curie=curie(m.target),
+        match=MATCH_NAMES.get(m.predicate, "RELATED"),
+        verification=status,
+        verified=status != "UNVERIFIED",
+        label=m.label,
+    )
+
+
+@strawberry.input(description="Which edges to keep, by the evidence behind them.")
+class EdgeFilter:
+    min_sources: int | None = strawberry.field(default=None, description="At least this many independent sources.")
+    exclude_promotional: bool = strawberry.field(default=False, description="Ignore claims of promotional sources.")
+    min_certainty: Certainty | None = strawberry.field(default=None, description="At least one claim this strong.")
+    evidence_kind: strawberry.ID | None = strawberry.field(
+        default=None, description="At least one claim citing this kind of evidence (IRI or CURIE)."
+    )
+
+
+def supporting(edge: EdgeData, where: EdgeFilter | None) -> list[ClaimData] | None:
+    """The non-negated claims that keep the edge under ``where``; None when the edge is filtered out."""
+    claims = [c for c in edge.claims if not c.negated]
+    if where is not None and where.exclude_promotional:
+        claims = [c for c in claims if not c.source.promotional]
+    if not claims:
+        return None
+    if where is None:
+        return claims
+    if where.min_sources is not None and len({c.source.iri for c in claims}) < where.min_sources:
+        return None
+    if where.min_certainty is not None and max(c.certainty.rank for c in claims) < where.min_certainty.rank:
+        return None
+    if where.evidence_kind is not None:
+        kind = to_iri(str(where.evidence_kind))
+        if not any(c.evidence == kind for c in claims):
+            return None
+    return claims
+
+
+@strawberry.type(description="A source article.")
+class Source:
+    source: strawberry.Private[SourceData]
+
+    @strawberry.field(description="The source's IRI.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.source.iri)
+
+    @strawberry.field
+    def curie(self) -> str:
+        return curie(self.source.iri)
+
+    @strawberry.field
+    def title(self) -> str:
+        return self.source.title
+
+    @strawberry.field(description="True for clinic marketing or SEO promotion (sources 000 and 002).")
+    def is_promotional(self) -> bool:
+        return self.source.promotional
+
+    @strawberry.field(description="ClinicMarketing, SEOPromotional, SiteSelfPromotion or Neutral.")
+    async def content_type(self, info: Info[Context, None]) -> str | None:
+        details = await source_details(info.context, self.source.iri)
+        return details.get("contentType")
+
+    @strawberry.field
+    async def creator(self, info: Info[Context, None]) -> str | None:
+        return (await source_details(info.context, self.source.iri)).get("creator")
+
+    @strawberry.field
+    async def date(self, info: Info[Context, None]) -> str | None:
+        return (await source_details(info.context, self.source.iri)).get("date")
+
+    @strawberry.field(description="The sentence with which the source asks readers to contact, visit or buy.")
+    async def call_to_action(self, info: Info[Context, None]) -> str | None:
+        return (await source_details(info.context, self.source.iri)).get("callToAction")
+
+    @strawberry.field(description="The organization whose services or site the source promotes.")
+    async def promotes(self, info: Info[Context, None]) -> LazyEntity | None:
+        iri = (await source_details(info.context, self.source.iri)).get("promotes")
+        return await load_entity(info.context, iri) if iri else None
+
+    @strawberry.field(description="How many claims the source makes.")
+    async def claim_count(self, info: Info[Context, None]) -> int:
+        return int((await source_details(info.context, self.source.iri)).get("claims") or 0)
+
+
+async def source_details(context: Context, iri: str) -> dict[str, str]:
+    for row in await context.rows("sources"):
+        if row["source"].value == iri:
+            return {k: v.value for k, v in row.items()}
+    return {}
+
+
+@strawberry.type(description="One statement made by one source, with how it is made.")
+class Claim:
+    claim: strawberry.Private[ClaimData]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.claim.iri)
+
+    @strawberry.field
+    def curie(self) -> str:
+        return curie(self.claim.iri)
+
+    @strawberry.field(description="The source's own words, verbatim.")
+    def quote(self) -> str:
+        return self.claim.quote
+
+    @strawberry.field
+    def certainty(self) -> Certainty:
+        return self.claim.certainty
+
+    @strawberry.field(description="True when the source states that the relation does not hold.")
+    def negated(self) -> bool:
+        return self.claim.negated
+
+    @strawberry.field(description='Limits the source puts on the claim ("in some patients").')
+    def scope(self) -> str | None:
+        return self.claim.scope
+
+    @strawberry.field(description='The word that hedges the claim ("may", "potential").')
+    def hedge_cue(self) -> str | None:
+        return self.claim.hedge
+
+    @strawberry.field
+    def source(self) -> Source:
+        return Source(source=self.claim.source)
+
+    @strawberry.field(description="The relation stated, when it links two entities.")
+    def relation(self) -> Relation | None:
+        try:
+            return Relation(self.claim.predicate)
+        except ValueError:
+            return None
+
+    @strawberry.field(description="The predicate as a CURIE (also for relations to a value).")
+    def predicate(self) -> str:
+        return curie(self.claim.predicate)
+
+    @strawberry.field
+    async def subject(self, info: Info[Context, None]) -> LazyEntity | None:
+        return await load_entity(info.context, self.claim.subject)
+
+    @strawberry.field
+    async def object(self, info: Info[Context, None]) -> LazyEntity | None:
+        return await load_entity(info.context, self.claim.object) if self.claim.object else None
+
+    @strawberry.field(description="The value, when the claim relates its subject to text rather than an entity.")
+    def object_literal(self) -> str | None:
+        return self.claim.object_literal
+
+    @strawberry.field(description="The diseases the claim is stated for, when the source limits it.")
+    async def context_diseases(self, info: Info[Context, None]) -> list[LazyEntity]:
+        iris = (await info.context.contexts()).get(self.claim.iri, [])
+        cards = await info.context.cards.load_many(sorted(iris))
+        return [entity(c) for c in cards if c is not None]
+
+    @strawberry.field(description="The kind of evidence the source says the claim rests on.")
+    async def claimed_evidence(self, info: Info[Context, None]) -> LazyEntity | None:
+        return await load_entity(info.context, self.claim.evidence) if self.claim.evidence else None
+
+
+@strawberry.type(description="The claims behind an edge, and a summary of them.")
+class Evidence:
+    claims: list[Claim] = strawberry.field(description="Every claim of the edge's statement, negated ones included.")
+    source_count: int = strawberry.field(description="Independent sources among the supporting claims.")
+    non_promotional_source_count: int
+    strongest_certainty: Certainty
+    promotional_only: bool = strawberry.field(description="True when every supporting source is promotional.")
+
+
+def evidence(edge: EdgeData, support: list[ClaimData]) -> Evidence:
+    sources = {c.source.iri for c in support}
+    neutral = {c.source.iri for c in support if not c.source.promotional}
+    return Evidence(
+        claims=[Claim(claim=c) for c in edge.claims],
+        source_count=len(sources),
+        non_promotional_source_count=len(neutral),
+        strongest_certainty=max((c.certainty for c in support), key=lambda c: c.rank),
+        promotional_only=not neutral,
+    )
+
+
+@strawberry.type(description="A related entity and the evidence for the relation.")
+class Relationship(Generic[T]):
+    node: T
+    relation: Relation
+    direction: Direction
+    evidence: Evidence
+
+
+async def edges(context: Context, iri: str, hops: list[Hop], where: EdgeFilter | None) -> list[Relationship[Any]]:
+    """The edges of ``iri`` along ``hops`` that ``where`` keeps, ordered by the label of the other end."""
+    chosen = []
+    for edge in await context.relations.load(iri):
+        if (edge.relation, edge.direction) in hops:
+            support = supporting(edge, where)
+            if support is not None:
+                chosen.append((edge, support))
+    nodes = await context.cards.load_many([edge.other for edge, _ in chosen])
+    result = [
+        Relationship(
+            node=entity(card), relation=edge.relation, direction=edge.direction, evidence=evidence(edge, support)
+        )
+        for (edge, support), card in zip(chosen, nodes, strict=True)
+        if card is not None
+    ]
+    result.sort(key=lambda e: (e.node.card.label.casefold(), e.relation.name))
+    return result
+
+
+@strawberry.interface(description="Anything the sources talk about: a disease, a cell type, a therapy...")
+class Entity:
+    card: strawberry.Private[Card]
+
+    @strawberry.field(description="The entity's IRI.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.card.iri)
+
+    @strawberry.field
+    def curie(self) -> str:
+        return self.card.curie
+
+    @strawberry.field(description="The preferred label.")
+    def label(self) -> str:
+        return self.card.label
+
+    @strawberry.field
+    def synonyms(self) -> list[str]:
+        return self.card.synonyms
+
+    @strawberry.field
+    def definition(self) -> str | None:
+        return self.card.definition
+
+    @strawberry.field(description="Curators' notes on how the sources' words were read.")
+    def notes(self) -> list[str]:
+        return self.card.notes
+
+    @strawberry.field(description="The ontology classes of the entity, as CURIEs (scad:StemCellTherapy...).")
+    def classes(self) -> list[str]:
+        return sorted(curie(t) for t in self.card.types)
+
+    @strawberry.field(description="External identifiers with their verification status, unverified ones included.")
+    def external_ids(self) -> list[ExternalId]:
+        return [external_id(m) for m in self.card.mappings]
+
+    @strawberry.field(description="Every relation of the entity, either way, with its evidence.")
+    async def relations(
+        self,
+        info: Info[Context, None],
+        relation: Relation | None = None,
+        direction: Direction | None = None,
+        filter: EdgeFilter | None = None,
+    ) -> list[Relationship[LazyEntity]]:
+        hops = [
+            (r, d)
+            for r in Relation
+            for d in Direction
+            if (relation is None or r == relation) and (direction is None or d == direction)
+        ]
+        return await edges(info.context, self.card.iri, hops, filter)
+
+
+def relation_field(hops: list[Hop], target: str, description: str) -> Any:
+    """A field that follows ``hops`` to entities of the ``target`` type, with an evidence filter."""
+
+    async def resolve(root: Entity, info: Info[Context, None], filter: EdgeFilter | None = None) -> Any:
+        return await edges(info.context, root.card.iri, hops, filter)
+
+    resolve.__annotations__["return"] = list[Relationship[Annotated[target, strawberry.lazy("kg.graphql.types")]]]  # type: ignore[valid-type]
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def treats(direction: Direction) -> list[Hop]:
+    return [(r, direction) for r in TREATS]
+
+
+@strawberry.type(description="A disease or group of diseases.")
+class Disease(Entity):
+    therapies = relation_field(treats(IN), "Therapy", "Therapies studied, considered or offered for it.")
+    investigational_therapies = relation_field(
+        [(Relation.INVESTIGATED_FOR, IN)], "Therapy", "Therapies studied for it."
+    )
+    conventional_treatments = relation_field([(Relation.CONVENTIONAL_TREATMENT_FOR, IN)], "Therapy", "Standard care.")
+    affected_organs = relation_field([(Relation.AFFECTS_ORGAN, OUT)], "AnatomicalEntity", "Organs it damages.")
+    features = relation_field([(Relation.HAS_FEATURE, OUT)], "PathologicalProcess", "Processes it shows.")
+    broader = relation_field(BROADER, "Disease", "What the sources call it a kind of.")
+    narrower = relation_field(NARROWER, "Disease", "Diseases the sources call a kind of it.")
+
+
+@strawberry.type(description="A treatment, procedure or step of a procedure.")
+class Therapy(Entity):
+    diseases = relation_field(treats(OUT), "Disease", "Diseases it is studied, considered or offered for.")
+    conventional_treatment_for = relation_field(
+        [(Relation.CONVENTIONAL_TREATMENT_FOR, OUT)], "Disease", "As standard care."
+    )
+    adverse_effects = relation_field([(Relation.HAS_ADVERSE_EFFECT, OUT)], "AdverseEffect", "Risks attributed to it.")
+    reduces_risk_of = relation_field([(Relation.REDUCES_RISK_OF, OUT)], "AdverseEffect", "Risks it is said to lower.")
+    mechanisms = relation_field([(Relation.HAS_MECHANISM, OUT)], "Mechanism", "How it is said to act.")
+    outcomes = relation_field([(Relation.HAS_OUTCOME, OUT)], "Outcome", "Results it is said to have.")
+    cell_types = relation_field([(Relation.USES_CELL_TYPE, OUT)], "CellType", "Cells it uses.")
+    steps = relation_field([(Relation.HAS_STEP, OUT)], "Therapy", "Its steps.")
+    step_of = relation_field([(Relation.HAS_STEP, IN)], "Therapy", "Procedures it is a step of.")
+    components = relation_field([(Relation.HAS_COMPONENT, OUT)], "Therapy", "What it is made of.")
+    challenges = relation_field(
+        [(Relation.HAS_CHALLENGE, OUT), (Relation.HAS_LIMITATION, OUT)], "Challenge", "Challenges and limitations."
+    )
+    evidence_levels = relation_field([(Relation.HAS_EVIDENCE_LEVEL, OUT)], "EvidenceKind", "Its stage of evidence.")
+    offered_by = relation_field([(Relation.OFFERED_BY, OUT)], "Organization", "Who offers it.")
+    also_known_as = relation_field(
+        [(Relation.ALSO_KNOWN_AS, OUT), (Relation.ALSO_KNOWN_AS, IN)], "Therapy", "Names a source gives it."
+    )
+    broader = relation_field(BROADER, "Therapy", "What the sources call it a kind of.")
+    narrower = relation_field(NARROWER, "Therapy", "Its variants.")
+
+
+@strawberry.type(description="A kind of cell; stem cell types among them.")
+class CellType(Entity):
+    tissues = relation_field([(Relation.FOUND_IN, OUT)], "AnatomicalEntity", "Where it is found.")
+    harvested_from = relation_field([(Relation.HARVESTED_FROM, OUT)], "AnatomicalEntity", "Where it is harvested.")
+    capabilities = relation_field([(Relation.HAS_CAPABILITY, OUT)], "Mechanism", "What it can do.")
+    used_in = relation_field([(Relation.USES_CELL_TYPE, IN)], "Therapy", "Therapies that use it.")
+    differentiates_into = relation_field(
+        [(Relation.DIFFERENTIATES_INTO, OUT)], "Entity", "Cell types and tissues it can become."
+    )
+    derived_from = relation_field([(Relation.DERIVED_FROM, OUT)], "CellType", "Cells it is made from.")
+    broader = relation_field(BROADER, "CellType", "What the sources call it a kind of.")
+    narrower = relation_field(NARROWER, "CellType", "Its kinds.")
+
+
+@strawberry.type(description="A tissue, organ or body fluid.")
+class AnatomicalEntity(Entity):
+    cell_types = relation_field([(Relation.FOUND_IN, IN)], "CellType", "Cell types found in it.")
+    harvested_cell_types = relation_field([(Relation.HARVESTED_FROM, IN)], "CellType", "Cells harvested from it.")
+    diseases = relation_field([(Relation.AFFECTS_ORGAN, IN)], "Disease", "Diseases that damage it.")
+    differentiated_from = relation_field([(Relation.DIFFERENTIATES_INTO, IN)], "CellType", "Cells that become it.")
+
+
+@strawberry.type(description="A biological process by which a therapy or cell type is said to act.")
+class Mechanism(Entity):
+    therapies = relation_field([(Relation.HAS_MECHANISM, IN)], "Therapy", "Therapies said to act this way.")
+    cell_types = relation_field([(Relation.HAS_CAPABILITY, IN)], "CellType", "Cell types able to do it.")
+
+
+@strawberry.type(description="A harm or risk attributed to a therapy.")
+class AdverseEffect(Entity):
+    therapies = relation_field([(Relation.HAS_ADVERSE_EFFECT, IN)], "Therapy", "Therapies it is attributed to.")
+    reduced_by = relation_field([(Relation.REDUCES_RISK_OF, IN)], "Therapy", "Therapies said to lower it.")
+
+
+@strawberry.type(description="An obstacle or limitation of a therapy.")
+class Challenge(Entity):
+    therapies = relation_field(
+        [(Relation.HAS_CHALLENGE, IN), (Relation.HAS_LIMITATION, IN)], "Therapy", "Therapies it applies to."
+    )
+
+
+@strawberry.type(description="A result a therapy is said to have.")
+class Outcome(Entity):
+    therapies = relation_field([(Relation.HAS_OUTCOME, IN)], "Therapy", "Therapies said to lead to it.")
+
+
+@strawberry.type(description="A kind of evidence.")
+class EvidenceKind(Entity):
+    therapies = relation_field([(Relation.HAS_EVIDENCE_LEVEL, IN)], "Therapy", "Therapies at this stage of evidence.")
+
+
+@strawberry.type(description="A process of disease.")
+class PathologicalProcess(Entity):
+    diseases = relation_field([(Relation.HAS_FEATURE, IN)], "Disease", "Diseases that show it.")
+
+
+@strawberry.type(description="A company or website.")
+class Organization(Entity):
+    offers = relation_field([(Relation.OFFERED_BY, IN)], "Therapy", "Therapies it offers.")
+
+
+TYPES: dict[str, type[Entity]] = {
+    "Disease": Disease,
+    "PathologicalProcess": PathologicalProcess,
+    "CellType": CellType,
+    "AnatomicalEntity": AnatomicalEntity,
+    "Therapy": Therapy,
+    "Mechanism": Mechanism,
+    "AdverseEffect": AdverseEffect,
+    "Challenge": Challenge,
+    "Outcome": Outcome,
+    "EvidenceKind": EvidenceKind,
+    "Organization": Organization,
+}
+
+
+def entity(card: Card) -> Entity:
+    return TYPES[card.kind](card=card)
+
+
+async def load_entity(context: Context, iri: str | None) -> Entity | None:
+    if iri is None:
+        return None
+    card = await context.cards.load(iri)
+    return entity(card) if card is not None else None

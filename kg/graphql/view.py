@@ -1,0 +1,118 @@
+"""The GraphQL endpoint at ``/graphql``: strawberry's ASGI view with a typed per-request context, automatic
+persisted queries (by SHA-256, with an optional allow-list for production), a body-size cap and GraphiQL."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from cross_web import HTTPException
+from graphql import ExecutionResult, GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+
+from kg.graphql.context import Context, Services
+from kg.graphql.schema import build_schema
+
+DEBUG_HEADER = "x-kg-debug"
+MISSING = "kgPersistedQueryNotFound"
+
+
+def allowed_documents(directory: Path) -> dict[str, str]:
+    """The operations of ``directory/*.graphql`` by the SHA-256 of their text (the production allow-list)."""
+    documents = {}
+    for path in sorted(directory.glob("*.graphql")) if directory.is_dir() else []:
+        text = path.read_text(encoding="utf-8")
+        documents[hashlib.sha256(text.encode("utf-8")).hexdigest()] = text
+    return documents
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        debug: bool,
+        max_body_bytes: int,
+        allowlist: dict[str, str] | None,
+        persisted_entries: int = 2048,
+    ) -> None:
+        super().__init__(build_schema(mask=not debug), graphql_ide="graphiql", allow_queries_via_get=True)
+        self.services = services
+        self.debug_all = debug
+        self.max_body_bytes = max_body_bytes
+        self.allowlist = allowlist
+        self.persisted: OrderedDict[str, str] = OrderedDict(allowlist or {})
+        self.persisted_entries = max(persisted_entries, len(self.persisted))
+
+    async def get_context(self, request: Request | Any, response: Response | Any) -> Context:
+        debug = self.debug_all or request.headers.get(DEBUG_HEADER, "") in ("1", "true")
+        return Context(services=self.services, debug=debug)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise HTTPException(413, f"request body is larger than {self.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            raise HTTPException(400, "batched GraphQL requests are not accepted; send one operation per request")
+        return self.resolve_persisted(data)
+
+    def resolve_persisted(self, data: GraphQLRequestData) -> GraphQLRequestData:
+        persisted = (data.extensions or {}).get("persistedQuery")
+        if persisted is None:
+            listed = data.query is not None and hashlib.sha256(data.query.encode()).hexdigest() in (
+                self.allowlist or {}
+            )
+            if self.allowlist is not None and not listed:
+                raise HTTPException(403, "only the persisted operations of the allow-list are accepted here")
+            return data
+        if not isinstance(persisted, dict) or not isinstance(persisted.get("sha256Hash"), str):
+            raise HTTPException(400, "extensions.persistedQuery needs a sha256Hash")
+        digest = persisted["sha256Hash"].lower()
+        if data.query is not None:
+            if hashlib.sha256(data.query.encode("utf-8")).hexdigest() != digest:
+                raise HTTPException(400, "provided sha256Hash does not match the query")
+            if self.allowlist is not None and digest not in self.allowlist:
+                raise HTTPException(403, "only the persisted operations of the allow-list are accepted here")
+            self.persisted[digest] = data.query
+            self.persisted.move_to_end(digest)
+            while len(self.persisted) > self.persisted_entries:
+                self.persisted.popitem(last=False)
+            return data
+        text = self.persisted.get(digest)
+        if text is None:  # the client sends the query with its hash next (automatic persisted queries)
+            return GraphQLRequestData(
+                query=None,
+                variables=None,
+                operation_name=None,
+                extensions={MISSING: True},
+                protocol=data.protocol,
+            )
+        return GraphQLRequestData(
+            query=text,
+            variables=data.variables,
+            operation_name=data.operation_name,
+            extensions=data.extensions,
+            protocol=data.protocol,
+        )
+
+    async def execute_operation(
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        if isinstance(request_data, GraphQLRequestData) and (request_data.extensions or {}).get(MISSING):
+            error = GraphQLError("PersistedQueryNotFound", extensions={"code": "PERSISTED_QUERY_NOT_FOUND"})
+            return ExecutionResult(data=None, errors=[error])
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )

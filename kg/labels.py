@@ -1,0 +1,131 @@
+"""The label index for search-as-you-type: preferred labels and synonyms in SQLite (standard library), with a B-tree
+for exact and prefix matches and an FTS5 trigram index for substrings, rebuilt whenever the store is.
+
+Ranking: an exact preferred label, then an exact synonym, then a label or synonym starting with the text, then one
+with a word starting with it, then any substring; ties go to the shorter label.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+LABELS_FILE = "labels.sqlite"
+"""The label index beside an on-disk store (written by `kg build`)."""
+
+
+class Match(enum.IntEnum):
+    EXACT_LABEL = 0
+    EXACT_SYNONYM = 1
+    PREFIX_LABEL = 2
+    PREFIX_SYNONYM = 3
+    WORD_LABEL = 4
+    WORD_SYNONYM = 5
+    SUBSTRING = 6
+
+
+@dataclass(frozen=True)
+class Hit:
+    entity: str
+    kind: str
+    label: str
+    match: Match
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS label (
+    id INTEGER PRIMARY KEY, entity TEXT NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL, folded TEXT NOT NULL,
+    preferred INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS label_folded ON label (folded);
+CREATE VIRTUAL TABLE IF NOT EXISTS label_text
+    USING fts5 (folded, content='label', content_rowid='id', tokenize='trigram');
+"""
+
+
+def fold(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+class LabelIndex:
+    """One SQLite database, in memory or in a file beside an on-disk store; safe to query from any thread."""
+
+    def __init__(self, path: Path | str = ":memory:") -> None:
+        self.connection = sqlite3.connect(str(path), check_same_thread=False)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[str, str, str, bool]], path: Path | str = ":memory:") -> LabelIndex:
+        """From (entity IRI, kind IRI, label, preferred) rows."""
+        index = cls(path)
+        with index.lock, index.connection:
+            index.connection.executescript(_SCHEMA)
+            index.connection.execute("DELETE FROM label")
+            index.connection.executemany(
+                "INSERT INTO label (entity, kind, label, folded, preferred) VALUES (?, ?, ?, ?, ?)",
+                ((e, k, label, fold(label), int(p)) for e, k, label, p in rows),
+            )
+            index.connection.execute("INSERT INTO label_text (label_text) VALUES ('rebuild')")
+        return index
+
+    @classmethod
+    def open(cls, path: Path) -> LabelIndex:
+        if not path.is_file():
+            raise FileNotFoundError(f"label index {path} is missing; rebuild the store with `kg build`")
+        return cls(path)
+
+    def search(self, text: str, kinds: Sequence[str] = (), limit: int = 10) -> list[Hit]:
+        folded = fold(text)
+        if not folded:
+            return []
+        kind_filter = f" AND kind IN ({','.join('?' * len(kinds))})" if kinds else ""
+        candidates: set[tuple[str, str, str, bool]] = set()
+        with self.lock:
+            cursor = self.connection.cursor()
+            # exact and prefix: a range scan of the B-tree
+            for entity, kind, label, preferred in cursor.execute(
+                f"SELECT entity, kind, label, preferred FROM label WHERE folded >= ? AND folded < ?{kind_filter} "
+                "ORDER BY length(folded) LIMIT ?",
+                (folded, folded + "\U0010ffff", *kinds, limit * 4),
+            ):
+                candidates.add((entity, kind, label, bool(preferred)))
+            if len(folded) >= 3:
+                rows = cursor.execute(
+                    "SELECT l.entity, l.kind, l.label, l.preferred "
+                    "FROM label_text JOIN label l ON l.id = label_text.rowid "
+                    f"WHERE label_text MATCH ?{kind_filter.replace('kind', 'l.kind')} LIMIT ?",
+                    ('"' + folded.replace('"', '""') + '"', *kinds, limit * 20),
+                )
+            else:
+                rows = cursor.execute(
+                    f"SELECT entity, kind, label, preferred FROM label WHERE instr(folded, ?) > 0{kind_filter} LIMIT ?",
+                    (folded, *kinds, limit * 20),
+                )
+            for entity, kind, label, preferred in rows:
+                candidates.add((entity, kind, label, bool(preferred)))
+        best: dict[str, Hit] = {}
+        for entity, kind, label, preferred in candidates:
+            match = classify(fold(label), folded, preferred)
+            if match is None:
+                continue
+            hit = Hit(entity, kind, label, match)
+            current = best.get(entity)
+            if current is None or (hit.match, len(hit.label)) < (current.match, len(current.label)):
+                best[entity] = hit
+        return sorted(best.values(), key=lambda h: (h.match, len(h.label), h.label.casefold()))[:limit]
+
+
+def classify(label: str, text: str, preferred: bool) -> Match | None:
+    if label == text:
+        return Match.EXACT_LABEL if preferred else Match.EXACT_SYNONYM
+    if label.startswith(text):
+        return Match.PREFIX_LABEL if preferred else Match.PREFIX_SYNONYM
+    if any(word.startswith(text) for word in label.replace("-", " ").replace("/", " ").split()):
+        return Match.WORD_LABEL if preferred else Match.WORD_SYNONYM
+    if text in label:
+        return Match.SUBSTRING
+    return None

@@ -14,6 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD
+from kg.queries import Catalog
 from kg.release import build_store
 from kg.settings import Settings
 from kg.sources import Dataset, read_sources
@@ -143,7 +144,8 @@ def main() -> None:
     ontology = read_sources([settings.ontology_dir / "scad.ttl"], settings.ontology_dir)
     quads = generate(args.triples)
     data = Dataset(files=ontology.files, quads=ontology.quads + quads)
-    record = build_store(data, settings.ontology_dir, args.store)
+    labels = Catalog(settings.queries_dir).get("entity_labels").text
+    record = build_store(data, settings.ontology_dir, args.store, labels)
     print(f"{args.store}: {record['quads']} quads in {time.perf_counter() - started:.1f} s")
 
 

@@ -119,7 +119,15 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         labels = LabelIndex.build(
             (r["entity"].value, r["kind"].value, r["label"].value, r["preferred"].value == "true") for r in rows
         )
-    return Services(executor=executor, catalog=catalog, labels=labels, kinds=kinds, batching=settings.graphql_batching)
+    caching = settings.graphql_batching and executor.backend.cacheable
+    return Services(
+        executor=executor,
+        catalog=catalog,
+        labels=labels,
+        kinds=kinds,
+        batching=settings.graphql_batching,
+        cache_entries=settings.cache_entries if caching else 0,
+    )
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -151,6 +151,8 @@ class Executor:
         self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
         self.requests: dict[tuple[str, bytes, bytes], str] = {}
         self.row_cache: OrderedDict[str, list[dict[str, Term]]] = OrderedDict()
+        self.graphql_answers: OrderedDict[str, bytes] = OrderedDict()
+        """GraphQL answers without errors, by the SHA-256 of the request body (see kg.fastpath)."""
         """GET requests already answered (path, query string, Accept) -> their cache key: see kg.fastpath."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
@@ -215,9 +217,10 @@ class Executor:
         """Rows of a SELECT as dicts (unbound variables left out), and whether the store was asked (not the cache).
         ``batch`` binds one variable to many IRIs at once through a VALUES block."""
         if batch is not None:
-            variable, terms = batch
-            text = inline_rows(text, [variable], [[t] for t in sorted(set(terms), key=str)])
-        key = "rows\x1f" + self.plan(text, bindings=bindings, format_name="json").key
+            variable, iris = batch
+            text = inline_rows(text, [variable], [[t] for t in sorted(set(iris), key=str)])
+        bound = sorted((v.value, str(t)) for v, t in (bindings or {}).items())
+        key = hashlib.sha256(f"{text}\x1f{bound!r}".encode()).hexdigest()
         cached = self.row_cache.get(key)
         if cached is not None:
             self.row_cache.move_to_end(key)

@@ -31,14 +31,13 @@ def memory_store(quads: Iterable[ox.Quad]) -> ox.Store:
 
 
 def run(store: ox.Store, query: NamedQuery | str, bindings: Bindings | None = None) -> Result:
-    """Run a named query (or query text) over the union of all graphs, with parameters bound as RDF terms."""
+    """Run a named query (or query text) over the union of all graphs, with parameters bound as RDF terms.
+
+    Parameters travel as a VALUES block written by pyoxigraph (never spliced from client text). pyoxigraph's
+    substitutions would do the same, but measured on the named queries they ran 1.5 to 45 times slower (the disease
+    card: 290 ms against 9 ms), so both backends use VALUES."""
     text = query.text if isinstance(query, NamedQuery) else query
-    return store.query(
-        text,
-        use_default_graph_as_union=True,
-        prefixes=PREFIXES,
-        substitutions=dict(bindings or {}),
-    )
+    return store.query(inline_values(text, bindings or {}), use_default_graph_as_union=True, prefixes=PREFIXES)
 
 
 class StoreError(Exception):
@@ -91,12 +90,11 @@ class EmbeddedBackend:
     ) -> Result:
         try:
             return self.store.query(
-                text,
+                inline_values(text, bindings or {}),
                 use_default_graph_as_union=not default_graphs,
                 prefixes=PREFIXES,
                 default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
                 named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
-                substitutions=dict(bindings or {}),
             )
         except SyntaxError as exc:
             raise _syntax_error(exc) from None

@@ -4,9 +4,10 @@ and the count and time of the store queries run (reported in the response extens
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pyoxigraph as ox
 from strawberry.dataloader import DataLoader
@@ -18,6 +19,7 @@ from kg.queries import Catalog
 from kg.store import Bindings
 
 RELATIONS = {r.value: r for r in Relation}
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,6 +32,27 @@ class Services:
     kinds: dict[str, str]
     """Each class IRI of the ontology -> the name of its kind (Disease, Therapy, ...)."""
     batching: bool = True
+    cards: OrderedDict[str, Card | None] = field(default_factory=OrderedDict)
+    relations: OrderedDict[str, list[EdgeData]] = field(default_factory=OrderedDict)
+    """Built cards and edges by IRI, shared by the requests of this process (a release never changes)."""
+    cache_entries: int = 0
+
+    def remember(self, cache: OrderedDict[str, T], key: str, value: T) -> None:
+        if self.cache_entries:
+            cache[key] = value
+            while len(cache) > self.cache_entries:
+                cache.popitem(last=False)
+
+
+async def through_cache(
+    cache: OrderedDict[str, T], services: Services, keys: list[str], load: Callable[[list[str]], Awaitable[list[T]]]
+) -> list[T]:
+    """``load`` only the keys that the process-wide cache does not hold yet, and keep what it built."""
+    missing = [k for k in keys if k not in cache]
+    built = dict(zip(missing, await load(missing), strict=True)) if missing else {}
+    for key, value in built.items():
+        services.remember(cache, key, value)
+    return [built[k] if k in built else cache[k] for k in keys]
 
 
 def text(row: dict[str, Term], name: str) -> str | None:
@@ -93,6 +116,12 @@ class Context:
         return found
 
     async def _load_cards(self, iris: list[str]) -> list[Card | None]:
+        return await through_cache(self.services.cards, self.services, iris, self._build_cards)
+
+    async def _load_relations(self, iris: list[str]) -> list[list[EdgeData]]:
+        return await through_cache(self.services.relations, self.services, iris, self._build_relations)
+
+    async def _build_cards(self, iris: list[str]) -> list[Card | None]:
         cards: dict[str, Card] = {}
         for row in await self.rows("entity_cards", batch=iris):
             iri = row["entity"].value
@@ -125,7 +154,7 @@ class Context:
             result.append(found)
         return result
 
-    async def _load_relations(self, iris: list[str]) -> list[list[EdgeData]]:
+    async def _build_relations(self, iris: list[str]) -> list[list[EdgeData]]:
         grouped: dict[str, dict[tuple[str, str, str], list[ClaimData]]] = defaultdict(dict)
         for row in await self.rows("entity_relations", batch=iris):
             entity, other = row["entity"].value, row["other"].value

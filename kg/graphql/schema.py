@@ -15,13 +15,13 @@ from graphql.language import ast
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions import max_aliases as alias_limit
+from strawberry.extensions import query_depth_limiter as depth_limit
 from strawberry.types import Info
 
 from kg.errors import KgError
@@ -504,13 +504,13 @@ def build_schema(mask: bool = True) -> strawberry.Schema:
         type("Query", (Query,), {"__annotations__": {}, **_kind_connections()}),
         description="Read-only access to the knowledge graph of stem-cell therapies for autoimmune disease.",
     )
+    # The limit rules are classes made once, so the validation cache (keyed by the rules) hits across requests.
+    rules = [depth_limit.create_validator(MAX_DEPTH, None), alias_limit.create_validator(MAX_ALIASES), CostLimit]
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules([CostLimit]),
+        lambda: ParserCache(maxsize=512),
+        lambda: AddValidationRules(rules),
+        lambda: ValidationCache(maxsize=512),
         Reporting,
     ]
     if mask:

@@ -1,0 +1,165 @@
+"""GraphQL side by side on 127.0.0.1 (wrk, 16 connections): the disease card over GraphQL, the same data through
+the REST named-query route (`/queries/disease_card`), and the same GraphQL with batching and caches off; plus
+search-as-you-type. On the real graph and on the synthetic ~1M-triple graph.
+
+    python bench/graphql.py                  # both graphs
+    python bench/graphql.py --graphs real --seconds 5
+
+Results: bench/out/graphql.json and a Markdown table on stdout. Every run is bounded by --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import httpx
+from run import HOST, OUT, ROOT, free_port, start, stop, wait_up, wrk
+
+import pyoxigraph as ox
+
+CARD = (ROOT / "queries" / "graphql" / "disease_card.graphql").read_text()
+SEARCH = (ROOT / "queries" / "graphql" / "search.graphql").read_text()
+
+
+def diseases(store_dir: Path) -> list[str]:
+    store = ox.Store.read_only(str(store_dir / "data"))
+    query = """SELECT DISTINCT ?d WHERE { ?c <https://w3id.org/scad/ontology#object> ?d .
+        ?d a <https://w3id.org/scad/ontology#Disease> } LIMIT 300"""
+    return [str(r[0].value) for r in store.query(query, use_default_graph_as_union=True)]  # type: ignore[union-attr]
+
+
+def prefixes(store_dir: Path) -> list[str]:
+    store = ox.Store.read_only(str(store_dir / "data"))
+    query = "SELECT ?l WHERE { ?e <http://www.w3.org/2004/02/skos/core#prefLabel> ?l } LIMIT 500"
+    labels = [str(r[0].value) for r in store.query(query, use_default_graph_as_union=True)]  # type: ignore[union-attr]
+    return sorted({label[:n].lower() for label in labels for n in (2, 3, 5) if len(label) > n})
+
+
+def post_script(path: Path, bodies: list[str]) -> None:
+    items = ",\n".join(json.dumps(b) for b in bodies)
+    path.write_text(
+        f"""local bodies = {{
+{items}
+}}
+function setup(thread) end
+request = function()
+  return wrk.format("POST", "/graphql", {{["Content-Type"] = "application/json"}}, bodies[math.random(#bodies)])
+end
+"""
+    )
+
+
+def get_script(path: Path, paths: list[str]) -> None:
+    items = ",\n".join(json.dumps(p) for p in paths)
+    path.write_text(
+        f"""local paths = {{
+{items}
+}}
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {{["Accept"] = "application/sparql-results+json"}})
+end
+"""
+    )
+
+
+def serve(store_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = start(
+        [sys.executable, "-m", "kg", "serve", "--store", str(store_dir), "--port", str(port), "--workers", "2"],
+        env={"KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", **env},
+    )
+    base = f"http://{HOST}:{port}"
+    wait_up(base + "/healthz")
+    return process, base
+
+
+def store_queries(base: str, disease: str) -> int:
+    response = httpx.post(
+        base + "/graphql", json={"query": CARD, "variables": {"id": disease}}, headers={"X-KG-Debug": "1"}, timeout=60
+    )
+    return int(response.json()["extensions"]["storeQueries"])
+
+
+def bench(name: str, store_dir: Path, seconds: int) -> list[dict[str, object]]:
+    picks = diseases(store_dir)
+    cards = [json.dumps({"query": CARD, "variables": {"id": d}}) for d in picks]
+    rest = ["/queries/disease_card?" + urllib.parse.urlencode({"disease": d}) for d in picks]
+    searches = [json.dumps({"query": SEARCH, "variables": {"text": p}}) for p in prefixes(store_dir)]
+    rows: list[dict[str, object]] = []
+
+    def run(label: str, base: str, script: Path) -> None:
+        rps, p50, p99, errors = wrk(base, script, seconds, 16)
+        rows.append(
+            {
+                "graph": name,
+                "case": label,
+                "rps": round(rps),
+                "p50_ms": round(p50, 2),
+                "p99_ms": round(p99, 2),
+                "errors": errors,
+            }
+        )
+        print(
+            f"  {name:5} {label:28} {rps:8.0f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  errors {errors}", flush=True
+        )
+
+    process, base = serve(store_dir, {})
+    try:
+        cold = store_queries(base, picks[0])
+        rows.append({"graph": name, "case": "store queries per card (cold, depth 7)", "value": cold})
+        post_script(OUT / f"{name}-gql-card.lua", cards)
+        get_script(OUT / f"{name}-rest-card.lua", rest)
+        post_script(OUT / f"{name}-gql-search.lua", searches)
+        run("graphql card", base, OUT / f"{name}-gql-card.lua")
+        run("rest named query card", base, OUT / f"{name}-rest-card.lua")
+        run("graphql search", base, OUT / f"{name}-gql-search.lua")
+    finally:
+        stop(process)
+    process, base = serve(store_dir, {"KG_CACHE_ENTRIES": "0"})
+    try:
+        run("graphql card, batching, no cache", base, OUT / f"{name}-gql-card.lua")
+        run("rest card, no cache", base, OUT / f"{name}-rest-card.lua")
+        run("graphql search, no cache", base, OUT / f"{name}-gql-search.lua")
+    finally:
+        stop(process)
+    process, base = serve(store_dir, {"KG_GRAPHQL_BATCHING": "false", "KG_CACHE_ENTRIES": "0"})
+    try:
+        rows.append(
+            {"graph": name, "case": "store queries per card (no batching)", "value": store_queries(base, picks[0])}
+        )
+        run("graphql card, no batching/cache", base, OUT / f"{name}-gql-card.lua")
+    finally:
+        stop(process)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--graphs", default="real,1m")
+    parser.add_argument("--seconds", type=int, default=8)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = []
+    for graph in args.graphs.split(","):
+        store_dir = OUT / f"store-{graph}"
+        if graph == "real":
+            subprocess.run([sys.executable, "-m", "kg", "build", "--store", str(store_dir)], cwd=ROOT, check=True)
+        elif not (store_dir / "build.json").exists():
+            subprocess.run([sys.executable, "bench/generate.py", "--store", str(store_dir)], cwd=ROOT, check=True)
+        results += bench(graph, store_dir, args.seconds)
+    (OUT / "graphql.json").write_text(json.dumps(results, indent=2))
+    print("| graph | case | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
+    for r in results:
+        if "value" in r:
+            print(f"| {r['graph']} | {r['case']} | {r['value']} | | | |")
+        else:
+            print(f"| {r['graph']} | {r['case']} | {r['rps']} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -18,9 +18,8 @@ import urllib.parse
 from pathlib import Path
 
 import httpx
-from run import HOST, OUT, ROOT, free_port, start, stop, wait_up, wrk
-
 import pyoxigraph as ox
+from run import HOST, OUT, ROOT, free_port, start, stop, wait_up, wrk
 
 CARD = (ROOT / "queries" / "graphql" / "disease_card.graphql").read_text()
 SEARCH = (ROOT / "queries" / "graphql" / "search.graphql").read_text()

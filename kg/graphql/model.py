@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Final
 
+import pyoxigraph as ox
 import strawberry
 
 from kg.namespaces import KGR, PREFIXES, SCAD, curie, expand
@@ -99,11 +100,12 @@ def to_iri(id_or_curie: str) -> str | None:
     if not text or any(c in text for c in ' <>"{}|^`\\'):
         return None
     expanded = expand(text)
-    if expanded.startswith(("http://", "https://")):
-        return expanded
-    if ":" not in text:
-        return KGR + text
-    return None
+    if not expanded.startswith(("http://", "https://")):
+        expanded = KGR + text if ":" not in text else ""
+    try:
+        return ox.NamedNode(expanded).value if expanded else None
+    except ValueError:  # pyoxigraph checks the IRI syntax (control characters, brackets...)
+        return None
 
 
 @dataclass

@@ -3,6 +3,8 @@ are mapped to responses in one table; no stack trace ever reaches a client."""
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
 import os
 import signal
@@ -19,14 +21,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from kg import __version__, openapi
-from kg.errors import KgError
+from kg.errors import Forbidden, KgError
 from kg.executor import Executor
 from kg.fastpath import FastPath
 from kg.graphql.context import Services
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.labels import LABELS_FILE, LabelIndex
+from kg.observability import RELOADS, Observe, configure_logging, metrics_text
 from kg.queries import Catalog
 from kg.query_routes import list_queries, run_query
+from kg.reload import validated
 from kg.settings import Settings
 from kg.sparql_endpoint import sparql
 from kg.store import open_backend
@@ -85,6 +89,53 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "release": executor.release, "backend": executor.backend.kind})
 
 
+async def readyz(request: Request) -> Response:
+    """Ready when the store answers a query within a second."""
+    executor: Executor = request.app.state.executor
+    try:
+        ready = await asyncio.wait_for(asyncio.to_thread(executor.backend.ping), 1.0)
+    except (TimeoutError, OSError, KgError):
+        ready = False
+    body = {"status": "ready" if ready else "unavailable", "release": executor.release}
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    body, media = metrics_text()
+    return Response(body, media_type=media)
+
+
+async def reload(request: Request) -> Response:
+    """POST /admin/reload with ``Authorization: Bearer <KG_ADMIN_TOKEN>``: validate, then swap (or, under `kg serve`,
+    have the supervisor replace every worker); a failed validation keeps the current release."""
+    settings: Settings = request.app.state.settings
+    if not settings.admin_token:
+        raise Forbidden("the admin endpoint is disabled: set KG_ADMIN_TOKEN to enable it")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return problem(
+            401, "Unauthorized", "send Authorization: Bearer <KG_ADMIN_TOKEN>", {"WWW-Authenticate": "Bearer"}
+        )
+    if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
+        raise Forbidden("the admin token is not valid")
+    previous = request.app.state.executor.release
+    problems = await validated(settings)
+    if problems:
+        RELOADS.labels("refused").inc()
+        log.error("reload refused: the files do not validate", extra={"errors": problems[:20]})
+        body = {"status": "kept", "release": previous, "errors": problems}
+        return JSONResponse(body, status_code=422, media_type=PROBLEM)
+    if settings.retire_on_timeout:  # supervised by `kg serve`: replace every worker, one by one
+        RELOADS.labels("restart").inc()
+        os.kill(os.getppid(), signal.SIGHUP)
+        return JSONResponse({"status": "restarting workers", "previous": previous}, status_code=202)
+    await request.app.state.swap()
+    RELOADS.labels("reloaded").inc()
+    release = request.app.state.executor.release
+    log.info("reloaded", extra={"release": release, "previous": previous})
+    return JSONResponse({"status": "reloaded", "release": release, "previous": previous})
+
+
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(openapi.document(request.app.state.catalog))
 
@@ -133,19 +184,24 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
+    async def open_runtime(app: Starlette) -> None:
+        """Open a backend and everything built on it, then swap them in with plain assignments."""
+        backend = await asyncio.to_thread(open_backend, settings)
+        executor = Executor(backend, settings, _retirement(settings))
+        services = await graphql_services(executor, app.state.catalog, settings)
+        app.state.executor = executor
+        graphql.services = services
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        backend = open_backend(settings)
-        retire = _retirement(settings)
         app.state.settings = settings
         app.state.catalog = Catalog(settings.queries_dir)
-        app.state.executor = Executor(backend, settings, retire)
-        services = await graphql_services(app.state.executor, app.state.catalog, settings)
-        graphql.services = services
+        app.state.swap = lambda: open_runtime(app)
+        await open_runtime(app)
         try:
             yield
         finally:
-            backend.close()
+            app.state.executor.backend.close()
 
     graphql = GraphQLView(
         None,  # type: ignore[arg-type]  # the lifespan provides the services
@@ -157,12 +213,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/", index),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+        Route("/admin/reload", reload, methods=["POST"]),
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/queries", list_queries),
         Route("/queries/{name}", run_query),
         Route("/openapi.json", openapi_json),
     ]
     middleware = [
+        Middleware(Observe),
         Middleware(FastPath),
         Middleware(
             CORSMiddleware,
@@ -183,4 +243,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 def create_app_from_environment() -> Starlette:
     """The factory `kg serve` hands to uvicorn: settings come from the ``KG_`` environment of the worker."""
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(access_log=settings.access_log)
+    return create_app(settings)

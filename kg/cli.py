@@ -362,6 +362,9 @@ def serve_command(
     sparql_url: Annotated[
         str | None, typer.Option("--sparql-url", help="Use this SPARQL 1.1 endpoint instead of the embedded store.")
     ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Reload when files under ontology/ change (and still validate).")
+    ] = False,
 ) -> None:
     """Serve SPARQL, the named queries and the API over HTTP (embedded store by default)."""
     overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
@@ -380,7 +383,7 @@ def serve_command(
             fail("not serving files that do not validate; fix them or serve a store built earlier with --store")
     from kg.server import serve
 
-    serve(settings)
+    serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
 
 
 def main() -> None:

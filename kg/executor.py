@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
 from kg.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.observability import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.settings import Settings
 from kg.sparql_text import inline_rows, looks_like_update, query_form, service_calls
 from kg.store import Backend, Bindings, Result, syntax_message
@@ -75,9 +76,11 @@ class _Cache:
         answer = self.items.get(key)
         if answer is None:
             self.misses += 1
+            CACHE.labels("miss").inc()
             return None
         self.items.move_to_end(key)
         self.hits += 1
+        CACHE.labels("hit").inc()
         return answer
 
     def put(self, key: str, answer: Answer) -> None:
@@ -228,6 +231,7 @@ class Executor:
 
         def job() -> list[dict[str, Term]]:
             self.store_queries += 1
+            STORE_QUERIES.inc()
             result: Result | None = None
             try:
                 result = self.backend.query(text, bindings)
@@ -275,6 +279,7 @@ class Executor:
             return await asyncio.wait_for(self.workers.submit(job), self.settings.query_timeout)
         except TimeoutError:
             self.timeouts += 1
+            QUERY_TIMEOUTS.inc()
             log.warning("query stopped at the %s s timeout: %.200s", self.settings.query_timeout, text)
             if self.retire is not None:
                 self.retire()
@@ -286,6 +291,7 @@ class Executor:
         """Runs in a worker thread. pyoxigraph results must be dropped on the thread that made them, so nothing that
         refers to them (a local, a traceback frame) may leave this function."""
         self.store_queries += 1
+        STORE_QUERIES.inc()
         result: Result | None = None
         try:
             result = self.backend.query(plan.text, plan.bindings, plan.default_graphs, plan.named_graphs)

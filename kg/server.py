@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import tempfile
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from kg.observability import MULTIPROC_ENV, configure_logging
+from kg.reload import Watcher
 from kg.settings import Settings
 
 
@@ -28,8 +32,13 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, watch: bool = False) -> None:
+    """Run the supervisor and its workers until interrupted. SIGHUP replaces the workers one by one (each new one
+    loads the data afresh); with ``watch``, a change under ontology/ that still validates does the same."""
     os.environ.update(environment(settings.model_copy(update={"retire_on_timeout": True})))
+    metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
+    os.environ[MULTIPROC_ENV] = metrics_dir  # worker metrics are merged when /metrics is read
+    configure_logging(access_log=settings.access_log)
     config = uvicorn.Config(
         "kg.app:create_app_from_environment",
         factory=True,
@@ -45,7 +54,13 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=int(settings.query_timeout) + 5,
     )
     sock = config.bind_socket()
+    watcher = Watcher(settings) if watch else None
+    if watcher is not None:
+        watcher.start()
     try:
         Multiprocess(config, sockets=[sock]).run()
     finally:
+        if watcher is not None:
+            watcher.stopped.set()
         sock.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -14,7 +14,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 class Settings(BaseSettings):
     """Every setting, with its default; `deploy/kg.env.example` lists them for operators."""
 
-    model_config = SettingsConfigDict(env_prefix="KG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KG_", extra="ignore", use_attribute_docstrings=True)
 
     ontology_dir: Path = PROJECT_DIR / "ontology"
     """The Turtle files: ontology, shapes and data (the source of truth)."""
@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     """Interface `kg serve` listens on."""
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    """Port `kg serve` listens on."""
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     """Worker processes of `kg serve`; with --store they share the on-disk store."""
     store_dir: Path | None = None
@@ -44,12 +45,17 @@ class Settings(BaseSettings):
     query_threads: Annotated[int, Field(ge=1)] = 16
     """Queries running at once in one worker process."""
     cache_entries: Annotated[int, Field(ge=0)] = 4096
+    """Answers kept in the cache of one worker (0: no caching)."""
     cache_bytes: Annotated[int, Field(ge=0)] = 64_000_000
     """Answer cache of one worker: entries and total bytes."""
     service_allowlist: list[str] = []
     """SPARQL SERVICE endpoints a query may call; empty: SERVICE is refused."""
     cors_origins: list[str] = ["*"]
     """Origins allowed to call the API from a browser."""
+    admin_token: str | None = None
+    """Bearer token for POST /admin/reload; unset: the admin endpoint is disabled."""
+    access_log: bool = True
+    """One JSON line per request (request id, route, status, time)."""
     retire_on_timeout: bool = False
     """Set by `kg serve`: a worker whose query timed out finishes its other requests and is replaced."""
     graphql_batching: bool = True

@@ -1,0 +1,69 @@
+"""The deployment files: no container engine runs here, so check what can be checked: they parse, name real
+settings, real `kg` commands and real routes, and the env example lists every setting with its default."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+from conftest import ROOT
+from starlette.routing import Route
+
+from kg.app import create_app
+from kg.cli import app as cli
+from kg.settings import Settings
+
+DEPLOY = ROOT / "deploy"
+SETTINGS = {f"KG_{name.upper()}" for name in Settings.model_fields}
+
+
+def kg_variables(text: str) -> set[str]:
+    return set(re.findall(r"\bKG_[A-Z_]+\b", text))
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    text = (DEPLOY / "kg.env.example").read_text()
+    assert kg_variables(text) == SETTINGS
+    values = dict(line.split("=", 1) for line in text.splitlines() if line.startswith("KG_"))
+    assert values["KG_QUERY_TIMEOUT"] == "10.0" and values["KG_PORT"] == "8000" and values["KG_CORS_ORIGINS"] == '["*"]'
+
+
+def test_every_file_names_only_real_settings() -> None:
+    for path in [
+        DEPLOY / "Dockerfile",
+        DEPLOY / "compose.yaml",
+        *sorted((DEPLOY / "k8s").glob("*.yaml")),
+        DEPLOY / "README.md",
+    ]:
+        unknown = kg_variables(path.read_text()) - SETTINGS
+        assert unknown == set(), (path.name, unknown)
+
+
+def test_compose_profiles_and_services() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    profiles = {name: set(s.get("profiles", [])) for name, s in services.items()}
+    assert profiles["api-single"] == {"single"}
+    assert {"api", "oxigraph", "proxy", "store"} <= {n for n, p in profiles.items() if "scaled" in p}
+    assert services["api"]["environment"]["KG_SPARQL_URL"].startswith("http://oxigraph:7878")
+    assert services["api"]["deploy"]["replicas"] >= 2
+    assert (DEPLOY / "nginx.conf").read_text().count("proxy_pass http://kg") == 1
+
+
+def test_kubernetes_manifests_probe_real_routes() -> None:
+    documents = {p.stem: yaml.safe_load(p.read_text()) for p in (DEPLOY / "k8s").glob("*.yaml")}
+    assert {d["kind"] for d in documents.values()} == {"Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap"}
+    container = documents["deployment"]["spec"]["template"]["spec"]["containers"][0]
+    routes = {r.path for r in create_app(Settings()).routes if isinstance(r, Route)}
+    assert container["readinessProbe"]["httpGet"]["path"] in routes
+    assert container["livenessProbe"]["httpGet"]["path"] in routes
+    assert set(documents["configmap"]["data"]) <= SETTINGS
+
+
+def test_dockerfile_runs_the_commands_the_tests_run() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    commands = {c.name for c in cli.registered_commands}
+    used = set(re.findall(r"\bkg (\w[\w-]*)", text)) | set(re.findall(r'"kg", "(\w+)"', text))
+    assert used <= commands and {"validate", "build", "serve"} <= used
+    assert "USER kg" in text and "HEALTHCHECK" in text and text.count("FROM ") == 2
+    assert "/readyz" in text

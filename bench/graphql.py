@@ -70,7 +70,7 @@ def serve(store_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes]
     port = free_port()
     process = start(
         [sys.executable, "-m", "kg", "serve", "--store", str(store_dir), "--port", str(port), "--workers", "2"],
-        env={"KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", **env},
+        env={"KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", "KG_ACCESS_LOG": "false", **env},
     )
     base = f"http://{HOST}:{port}"
     wait_up(base + "/healthz")

@@ -332,6 +332,59 @@ def export_schema_command(
     out.print(f"{output}: {len(text.splitlines())} lines", markup=False)
 
 
+@app.command("release")
+def release_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write.")] = Path("dist"),
+) -> None:
+    """Validate, then write the release files (N-Quads, Turtle, JSON-LD, closure, KGX, SSSOM, stats, manifest)."""
+    from kg.distribution import write_release
+
+    settings = Settings()
+    options = Options(settings.checks_dir, settings.queries_dir / "summary.rq")
+    report = validate([settings.ontology_dir], options, settings.ontology_dir)
+    if not report.ok:
+        _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
+        fail("not releasing files that do not validate")
+    data = read_sources([settings.ontology_dir], settings.ontology_dir)
+    release_id = release.release_id(release.file_hashes(data, settings.ontology_dir))
+    manifest = write_release(data, Catalog(settings.queries_dir), release_id, output)
+    files = manifest["files"]
+    assert isinstance(files, dict)
+    for name, info in files.items():
+        out.print(f"{output / name}  {info['bytes']:>9} bytes  sha256 {info['sha256'][:16]}", markup=False)
+    out.print(f"release {release_id}", markup=False)
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str, typer.Argument(help="A git revision (its ontology/) or a release file (.nq, .nt, .ttl).")],
+    new: Annotated[str, typer.Argument(help="The same, newer; WORKTREE for the files as they are now.")] = "WORKTREE",
+) -> None:
+    """List the statements added (+) and removed (-) between two versions, grouped by entity label."""
+    from kg.diff import DiffError, canonical, diff, statements
+
+    settings = Settings()
+    try:
+        before = statements(old, Path.cwd())
+        if new == "WORKTREE":
+            data = read_sources([settings.ontology_dir], settings.ontology_dir)
+            after = canonical({(q.subject, q.predicate, q.object) for q in data.quads})
+        else:
+            after = statements(new, Path.cwd())
+    except DiffError as exc:
+        fail(str(exc))
+    changes = diff(before, after)
+    for change in changes:
+        out.print(f"{change.label} ({change.subject})", markup=False)
+        for line in change.removed:
+            out.print(f"  - {line}", style="red", markup=False)
+        for line in change.added:
+            out.print(f"  + {line}", style="green", markup=False)
+    added = sum(len(c.added) for c in changes)
+    removed = sum(len(c.removed) for c in changes)
+    out.print(f"{len(changes)} entities changed: {added} statements added, {removed} removed", markup=False)
+
+
 @app.command("build")
 def build_command(
     store: Annotated[Path, typer.Option("--store", help="Directory of the on-disk store to write.")],

@@ -34,7 +34,7 @@ def rows(response: object) -> set[tuple[str, ...]]:
 def unordered(value: str) -> str:
     """A concatenation with its parts sorted (the value without its quotes and language tag)."""
     bare = re.sub(r'^"|"(@[\w-]+|\^\^<[^>]*>)?$', "", value)
-    return " ".join(sorted(re.split(r"[ ;]+", bare)))
+    return " ".join(sorted(re.split(r"[ ;|]+", bare)))
 
 
 def test_catalogue_lists_every_query(client: TestClient, catalog: Catalog) -> None:

@@ -1,0 +1,183 @@
+"""`kg release`: the files downstream pipelines ingest, written to ``dist/`` with a manifest of versions and hashes.
+
+- ``graph.nq`` (one named graph per Turtle file), ``graph.ttl`` (canonical Turtle of the union), ``graph.jsonld``;
+- ``closure.nt``: the graph with what OWL 2 RL (owlrl) infers from it;
+- ``nodes.tsv`` / ``edges.tsv``: KGX, with Biolink categories and predicates, one edge per claim;
+- ``mappings.sssom.tsv``: every identifier mapping with its verification;
+- ``stats.json`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import owlrl
+import pyoxigraph as ox
+import rdflib
+
+from kg import __version__
+from kg.formatting import write_atomically
+from kg.namespaces import PREFIXES, curie
+from kg.queries import Catalog
+from kg.sources import Dataset
+from kg.stats import compute
+from kg.store import memory_store, run
+from kg.turtle import serialize
+from kg.validate import to_rdflib
+
+SEMAPV = "https://w3id.org/semapv/vocab/"
+STATUS_CONFIDENCE = {
+    "VerifiedInOntology": 1.0,
+    "VerifiedInCuratedMappings": 0.9,
+    "VerifiedSecondary": 0.7,
+    "Unverified": 0.3,
+}
+
+
+def _rows(store: ox.Store, catalog: Catalog, name: str) -> list[dict[str, str]]:
+    solutions = run(store, catalog.get(name))
+    assert isinstance(solutions, ox.QuerySolutions)
+    names = [v.value for v in solutions.variables]
+    return [{n: (row[n].value if row[n] is not None else "") for n in names} for row in solutions]
+
+
+def _tsv(header: list[str], rows: Iterable[list[str]], preamble: str = "") -> str:
+    buffer = io.StringIO()
+    buffer.write(preamble)
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def kgx_nodes(store: ox.Store, catalog: Catalog, release: str) -> str:
+    rows = [
+        [
+            curie(r["entity"]),
+            curie(r["category"]),
+            r["name"],
+            r["synonyms"],
+            "|".join(curie(x) for x in r["xrefs"].split("|") if x),
+            f"scad:{release}",
+        ]
+        for r in _rows(store, catalog, "release_nodes")
+    ]
+    return _tsv(["id", "category", "name", "synonym", "xref", "provided_by"], rows)
+
+
+def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
+    rows = []
+    for r in _rows(store, catalog, "release_edges"):
+        predicate = curie(r["biolink"]) if r["biolink"] else "biolink:related_to"
+        level = r["level"].rsplit("/", 1)[-1] if r["level"] else "not_provided"
+        rows.append(
+            [
+                curie(r["claim"]),
+                curie(r["subject"]),
+                predicate,
+                curie(r["object"]),
+                curie(r["predicate"]),
+                curie(r["source"]),
+                r["quote"],
+                level,
+                "automated_agent",
+                r["negated"],
+                curie(r["certainty"]),
+                curie(r["evidence"]) if r["evidence"] else "",
+            ]
+        )
+    header = [
+        "id",
+        "subject",
+        "predicate",
+        "object",
+        "original_predicate",
+        "primary_knowledge_source",
+        "supporting_text",
+        "knowledge_level",
+        "agent_type",
+        "negated",
+        "certainty",
+        "has_evidence",
+    ]
+    return _tsv(header, rows)
+
+
+def sssom(store: ox.Store, catalog: Catalog, release: str) -> str:
+    prefixes = {k: v for k, v in PREFIXES.items() if k in ("kgr", "obo", "mesh", "efo", "skos", "semapv")}
+    prefixes["semapv"] = SEMAPV
+    preamble = "".join(
+        [
+            f"#mapping_set_id: https://w3id.org/scad/mappings/{release}\n",
+            "#license: https://creativecommons.org/licenses/by/4.0/\n",
+            "#curie_map:\n",
+        ]
+        + [f"#  {k}: {v}\n" for k, v in sorted(prefixes.items())]
+    )
+    rows = []
+    for r in _rows(store, catalog, "release_mappings"):
+        status = r["status"].rsplit("#", 1)[-1]
+        rows.append(
+            [
+                curie(r["subject"]),
+                r["subjectLabel"],
+                curie(r["predicate"]),
+                curie(r["object"]),
+                r["objectLabel"],
+                "semapv:ManualMappingCuration",
+                str(STATUS_CONFIDENCE.get(status, 0.3)),
+                f"{status}: {r['verifiedIn']}".strip(": "),
+            ]
+        )
+    header = [
+        "subject_id",
+        "subject_label",
+        "predicate_id",
+        "object_id",
+        "object_label",
+        "mapping_justification",
+        "confidence",
+        "comment",
+    ]
+    return _tsv(header, rows, preamble)
+
+
+def closure(data: Dataset) -> str:
+    graph: rdflib.Graph = to_rdflib(data.triples())
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
+    lines = sorted(
+        {
+            f"{s.n3()} {p.n3()} {o.n3()} ."
+            for s, p, o in graph
+            # owlrl also states facts about literals (literal subjects), which RDF 1.1 files cannot hold
+            if isinstance(s, rdflib.URIRef) and isinstance(p, rdflib.URIRef) and not isinstance(o, rdflib.BNode)
+        }
+    )
+    return "\n".join(lines) + "\n"
+
+
+def write_release(data: Dataset, catalog: Catalog, release: str, target: Path) -> dict[str, object]:
+    """Write every release file into ``target`` and return the manifest."""
+    store = memory_store(data.quads)
+    target.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {
+        "graph.nq": store.dump(format=ox.RdfFormat.N_QUADS) or b"",
+        "graph.ttl": serialize(data.triples()).encode(),
+        "graph.jsonld": ox.serialize(list(data.triples()), format=ox.RdfFormat.JSON_LD) or b"",
+        "closure.nt": closure(data).encode(),
+        "nodes.tsv": kgx_nodes(store, catalog, release).encode(),
+        "edges.tsv": kgx_edges(store, catalog).encode(),
+        "mappings.sssom.tsv": sssom(store, catalog, release).encode(),
+        "stats.json": (json.dumps(compute(store, len(data.files)).as_json(), indent=2) + "\n").encode(),
+    }
+    manifest: dict[str, object] = {"version": __version__, "release": release, "files": {}}
+    for name, body in files.items():
+        write_atomically(target / name, body.decode("utf-8"))
+        manifest["files"][name] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}  # type: ignore[index]
+    write_atomically(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return manifest

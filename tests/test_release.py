@@ -1,0 +1,100 @@
+"""`kg release` writes files that parse back to the graph (KGX, SSSOM, closure included), and `kg diff` shows a
+curator's change grouped by entity label."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from conftest import ROOT
+
+
+def kg(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kg", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("dist")
+    result = kg("release", "--output", str(target))
+    assert result.returncode == 0, result.stderr
+    return target
+
+
+def test_release_files_and_manifest(dist: Path) -> None:
+    import hashlib
+
+    manifest = json.loads((dist / "manifest.json").read_text())
+    assert manifest["version"] == "0.1.0" and manifest["release"].startswith("0.1.0+")
+    for name, info in manifest["files"].items():
+        assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == info["sha256"], name
+
+
+def test_rdf_files_hold_the_graph(dist: Path) -> None:
+    quads = list(ox.parse(path=str(dist / "graph.nq"), format=ox.RdfFormat.N_QUADS))
+    triples = {(q.subject, q.predicate, q.object) for q in quads}
+    turtle = {
+        (t.subject, t.predicate, t.object) for t in ox.parse(path=str(dist / "graph.ttl"), format=ox.RdfFormat.TURTLE)
+    }
+    jsonld = {
+        (t.subject, t.predicate, t.object)
+        for t in ox.parse(path=str(dist / "graph.jsonld"), format=ox.RdfFormat.JSON_LD)
+    }
+
+    def without_blanks(found: set[tuple[object, object, object]]) -> set[tuple[object, object, object]]:
+        return {t for t in found if not isinstance(t[0], ox.BlankNode) and not isinstance(t[2], ox.BlankNode)}
+
+    named = without_blanks(triples)  # type: ignore[arg-type]
+    assert without_blanks(turtle) == named  # type: ignore[arg-type]
+    assert without_blanks(jsonld) == named  # type: ignore[arg-type]
+    assert len({q.graph_name for q in quads}) == 20  # one named graph per Turtle file
+    closure = {
+        (t.subject, t.predicate, t.object)
+        for t in ox.parse(path=str(dist / "closure.nt"), format=ox.RdfFormat.N_TRIPLES)
+    }
+    assert named - closure == set() and len(closure) > len(named)
+    inferred = (
+        ox.NamedNode("https://w3id.org/scad/id/lupus"),
+        ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+        ox.NamedNode("https://w3id.org/scad/ontology#Entity"),
+    )
+    assert inferred in closure and inferred not in named
+
+
+def test_kgx_and_sssom(dist: Path) -> None:
+    nodes = list(csv.DictReader((dist / "nodes.tsv").read_text().splitlines(), delimiter="\t"))
+    assert len(nodes) == 153
+    lupus = next(n for n in nodes if n["id"] == "kgr:lupus")
+    assert lupus["category"] == "biolink:Disease" and "SLE" in lupus["synonym"].split("|")
+    edges = list(csv.DictReader((dist / "edges.tsv").read_text().splitlines(), delimiter="\t"))
+    assert len(edges) == 274  # the claims with an entity object (5 relate their subject to a value)
+    infertility = next(e for e in edges if e["id"] == "kgr:C003-084")
+    assert infertility["predicate"] == "biolink:has_adverse_event" and infertility["knowledge_level"] == "prediction"
+    assert infertility["supporting_text"].startswith("Potential side effects")
+    lines = (dist / "mappings.sssom.tsv").read_text().splitlines()
+    assert lines[0].startswith("#mapping_set_id:")
+    mappings = list(csv.DictReader((line for line in lines if not line.startswith("#")), delimiter="\t"))
+    assert len(mappings) == 187
+    unverified = [m for m in mappings if m["comment"].startswith("Unverified")]
+    assert len(unverified) == 6 and all(float(m["confidence"]) < 0.5 for m in unverified)
+
+
+def test_diff_groups_changes_by_entity(tmp_path: Path, dist: Path) -> None:
+    changed = tmp_path / "changed.ttl"
+    text = (
+        (dist / "graph.ttl")
+        .read_text()
+        .replace('skos:altLabel "SLE"@en ;', 'skos:altLabel "SLE"@en ;\n    skos:altLabel "lupus disease"@en ;', 1)
+    )
+    changed.write_text(text)
+    result = kg("diff", str(dist / "graph.ttl"), str(changed))
+    assert result.returncode == 0, result.stderr
+    assert 'lupus (kgr:lupus)\n  + skos:altLabel "lupus disease"@en' in result.stdout
+    assert "1 entities changed: 1 statements added, 0 removed" in result.stdout
+    bad = kg("diff", "no-such-revision", str(changed))
+    assert bad.returncode == 2 and "neither a release file nor a git revision" in bad.stderr

@@ -4,6 +4,8 @@ rdflib's SPARQLStore); timeouts that retire a worker; start-up errors; the remot
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -153,3 +155,30 @@ def test_server_in_front_of_a_remote_oxigraph(oxigraph_url: str) -> None:
         assert "https://w3id.org/scad/id/crohns-disease" in diseases and len(diseases) == 5
         refused = httpx.post(f"{s.url}/sparql", data={"update": "DROP ALL"})
         assert refused.status_code == 403
+
+
+def test_a_worker_killed_mid_query_is_replaced_and_service_continues(built_store: Path, tmp_path: Path) -> None:
+    """SIGKILL leaves no process to answer the request that worker held: its client sees the connection drop (behind
+    the nginx of deploy/compose.yaml, a 502). The supervisor starts a replacement and the service goes on."""
+    with kg_server("--store", str(built_store), "--workers", "1", env={"KG_QUERY_TIMEOUT": "30"}) as s:
+        (victim,) = workers(s.process.pid)
+        outcome: dict[str, object] = {}
+
+        def slow() -> None:
+            try:
+                outcome["status"] = httpx.post(f"{s.url}/sparql", data={"query": RUNAWAY}, timeout=60).status_code
+            except httpx.HTTPError as exc:
+                outcome["error"] = type(exc).__name__
+
+        thread = threading.Thread(target=slow)
+        thread.start()
+        time.sleep(1.0)
+        os.kill(victim, signal.SIGKILL)
+        thread.join(timeout=60)
+        assert "error" in outcome or outcome.get("status", 500) >= 500, outcome
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (workers(s.process.pid) - {victim}) == set():
+            time.sleep(0.2)
+        assert workers(s.process.pid) - {victim}
+        for _ in range(5):
+            assert httpx.get(f"{s.url}/sparql", params={"query": LUPUS_LABELS}, timeout=10).status_code == 200

@@ -98,3 +98,11 @@ def test_diff_groups_changes_by_entity(tmp_path: Path, dist: Path) -> None:
     assert "1 entities changed: 1 statements added, 0 removed" in result.stdout
     bad = kg("diff", "no-such-revision", str(changed))
     assert bad.returncode == 2 and "neither a release file nor a git revision" in bad.stderr
+
+
+def test_diff_against_a_git_revision() -> None:
+    head = kg("diff", "HEAD")
+    if head.returncode == 2 and "git" in head.stderr:
+        pytest.skip("not a git checkout")
+    assert head.returncode == 0, head.stderr
+    assert "entities changed" in head.stdout.splitlines()[-1]

@@ -141,6 +141,20 @@ def format_command(
     raise typer.Exit(1 if broken or (check and changed) else 0)
 
 
+def _generated(target: Path, text: str, check: bool, command: str, what: str) -> None:
+    """A committed generated file: write it when it changed, or with ``check`` exit 1 when it is out of date."""
+    current = target.read_text(encoding="utf-8") if target.exists() else None
+    if check:
+        if current != text:
+            err.print(f"{target} is out of date; run `{command}`", markup=False)
+            raise typer.Exit(1)
+        out.print(f"{target} is current ({what})", markup=False)
+        return
+    if current != text:
+        formatting.write_atomically(target, text)
+    out.print(f"{target}: {what}", markup=False)
+
+
 @app.command("derive")
 def derive_command(
     check: Annotated[
@@ -156,17 +170,7 @@ def derive_command(
         fail("the ontology does not parse; nothing derived")
     target = settings.summary_file
     triples = summary.derive(memory_store(data.quads), settings.queries_dir / "summary.rq")
-    text = summary.text(triples)
-    current = target.read_text(encoding="utf-8") if target.exists() else None
-    if check:
-        if current != text:
-            err.print(f"{target} is out of date; run `kg derive`", markup=False)
-            raise typer.Exit(1)
-        out.print(f"{target} is current ({len(triples)} triples)", markup=False)
-        return
-    if current != text:
-        formatting.write_atomically(target, text)
-    out.print(f"{target}: {len(triples)} summary triples", markup=False)
+    _generated(target, summary.text(triples), check, "kg derive", f"{len(triples)} summary triples")
 
 
 @app.command("stats")
@@ -320,16 +324,7 @@ def export_schema_command(
     from kg.graphql.schema import build_schema
 
     text = build_schema().as_str() + "\n"
-    current = output.read_text(encoding="utf-8") if output.exists() else None
-    if check:
-        if current != text:
-            err.print(f"{output} is out of date; run `kg export-schema`", markup=False)
-            raise typer.Exit(1)
-        out.print(f"{output} is current", markup=False)
-        return
-    if current != text:
-        formatting.write_atomically(output, text)
-    out.print(f"{output}: {len(text.splitlines())} lines", markup=False)
+    _generated(output, text, check, "kg export-schema", f"{len(text.splitlines())} lines")
 
 
 @app.command("release")

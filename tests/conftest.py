@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from starlette.testclient import TestClient
 
+from kg.app import create_app
 from kg.queries import Catalog, term_text
 from kg.release import build_store
 from kg.settings import Settings
@@ -77,6 +79,16 @@ def backend(request: pytest.FixtureRequest, store: ox.Store) -> Iterator[Backend
         yield remote
     finally:
         remote.close()
+
+
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def app_client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """The real app over in-process HTTP, on the embedded store and then on a remote oxigraph server."""
+    settings = Settings()
+    if request.param == "remote":
+        settings = Settings(sparql_url=request.getfixturevalue("oxigraph_url"), release_id="test-release")
+    with TestClient(create_app(settings)) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

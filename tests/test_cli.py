@@ -66,7 +66,7 @@ def test_stats_json() -> None:
 
 def test_derive_check_is_current() -> None:
     result = kg("derive", "--check")
-    assert result.returncode == 0 and "is current (211 triples)" in result.stdout
+    assert result.returncode == 0 and "is current (211 summary triples)" in result.stdout
 
 
 def test_build_writes_a_store_with_its_record(tmp_path: Path) -> None:

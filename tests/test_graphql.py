@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,9 @@ SCT = "https://w3id.org/scad/id/stem-cell-transplantation"
 KGR = "https://w3id.org/scad/id/"
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
-    settings = Settings()
-    if request.param == "remote":
-        settings = Settings(sparql_url=request.getfixturevalue("oxigraph_url"), release_id="test-release")
-    with TestClient(create_app(settings)) as c:
-        yield c
+@pytest.fixture(scope="module")
+def client(app_client: TestClient) -> TestClient:
+    return app_client
 
 
 def gql(client: TestClient, query: str, variables: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:

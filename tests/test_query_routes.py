@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
 from starlette.testclient import TestClient
 
-from kg.app import create_app
 from kg.queries import Catalog
-from kg.settings import Settings
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def client(request: pytest.FixtureRequest) -> Iterator[TestClient]:
-    settings = Settings()
-    if request.param == "remote":
-        settings = Settings(sparql_url=request.getfixturevalue("oxigraph_url"), release_id="test-release")
-    with TestClient(create_app(settings)) as c:
-        yield c
+@pytest.fixture(scope="module")
+def client(app_client: TestClient) -> TestClient:
+    return app_client
 
 
 def rows(response: object) -> set[tuple[str, ...]]:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kg import formatting, release, stats, summary
+from kg import release, stats, summary
 from kg.errors import KgError
 from kg.formats import GRAPHS, RESULTS, by_name
 from kg.queries import Catalog, ParameterError, QueryError, UnknownQuery, term_text
@@ -23,7 +23,6 @@ from kg.settings import Settings
 from kg.sources import SourceError, read_sources
 from kg.sparql_text import looks_like_update
 from kg.store import Backend, Result, StoreError, memory_store, open_backend, open_store_dir
-from kg.validate import Options, validate
 
 app = typer.Typer(
     name="kg",
@@ -73,6 +72,8 @@ def validate_command(
     show_all: Annotated[bool, typer.Option("--all", help="List every warning, not the first few per rule.")] = False,
 ) -> None:
     """Parse, check shapes, quality rules and OWL consistency; with --sources, check quotes against the texts."""
+    from kg.validate import Options, validate
+
     settings = Settings()
     chosen, root = _paths(paths, settings)
     if sources is not None and not sources.is_dir():
@@ -121,6 +122,8 @@ def format_command(
     check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if a file is not canonical.")] = False,
 ) -> None:
     """Rewrite Turtle files in canonical form (deterministic order, one predicate per line)."""
+    from kg import formatting
+
     settings = Settings()
     chosen, _ = _paths(paths, settings)
     try:
@@ -143,6 +146,8 @@ def format_command(
 
 def _generated(target: Path, text: str, check: bool, command: str, what: str) -> None:
     """A committed generated file: write it when it changed, or with ``check`` exit 1 when it is out of date."""
+    from kg import formatting
+
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if check:
         if current != text:
@@ -333,6 +338,7 @@ def release_command(
 ) -> None:
     """Validate, then write the release files (N-Quads, Turtle, JSON-LD, closure, KGX, SSSOM, stats, manifest)."""
     from kg.distribution import write_release
+    from kg.validate import Options, validate
 
     settings = Settings()
     options = Options(settings.checks_dir, settings.queries_dir / "summary.rq")
@@ -386,6 +392,8 @@ def build_command(
     no_reasoner: Annotated[bool, typer.Option("--no-reasoner", help="Skip the OWL 2 RL consistency check.")] = False,
 ) -> None:
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
+    from kg.validate import Options, validate
+
     settings = Settings()
     options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=not no_reasoner)
     report = validate([settings.ontology_dir], options, settings.ontology_dir)
@@ -415,6 +423,8 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve SPARQL, the named queries and the API over HTTP (embedded store by default)."""
+    from kg.validate import Options, validate
+
     overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
     settings = Settings(**cast(dict[str, Any], {k: v for k, v in overrides.items() if v is not None}))
     if settings.sparql_url is None and settings.store_dir is not None:

@@ -18,7 +18,6 @@ from kg.observability import RELOADS
 from kg.report import Report
 from kg.settings import Settings
 from kg.sources import SourceError, turtle_files
-from kg.validate import Options, validate
 
 log = logging.getLogger("kg.reload")
 
@@ -33,6 +32,8 @@ class Outcome:
 
 def check(settings: Settings) -> Report:
     """Validate the Turtle files as `kg validate` does, without the (slower) OWL reasoner."""
+    from kg.validate import Options, validate  # imported on first use: workers start faster without pySHACL
+
     options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=False)
     return validate([settings.ontology_dir], options, settings.ontology_dir)
 

@@ -415,6 +415,12 @@ def test_store_queries_are_bounded_by_depth() -> None:
             headers={"X-KG-Debug": "1"},
         ).json()
         assert page["extensions"]["storeQueries"] <= 8  # depth 8, 14 diseases, 10 therapies
+        facets = fresh.post(
+            "/graphql",
+            json={"query": "{ facets { therapiesPerDisease { disease { label } therapies { label } } } }"},
+            headers={"X-KG-Debug": "1"},
+        ).json()
+        assert "errors" not in facets and facets["extensions"]["storeQueries"] <= 3  # counts, links, one card batch
     with TestClient(create_app(Settings(cache_entries=0, graphql_batching=False))) as unbatched:
         body = unbatched.post(
             "/graphql", json={"query": CARD, "variables": {"id": "kgr:lupus"}}, headers={"X-KG-Debug": "1"}

@@ -202,15 +202,18 @@ class Facets:
     async def therapies_per_disease(self, info: Info[Context, None]) -> list[DiseaseTherapyCount]:
         context = info.context
         rows = await context.rows("therapies_per_disease")
-        cards = await context.cards.load_many([r["disease"].value for r in rows])
         therapies: dict[str, list[str]] = {}
         for r in await context.rows("disease_therapies"):
             therapies.setdefault(r["disease"].value, []).append(r["therapy"].value)
+        # one batch for every card on the page: the diseases and all their therapies
+        wanted = sorted({r["disease"].value for r in rows} | {t for ts in therapies.values() for t in ts})
+        cards = dict(zip(wanted, await context.cards.load_many(wanted), strict=True))
         result = []
-        for row, card in zip(rows, cards, strict=True):
+        for row in rows:
+            card = cards.get(row["disease"].value)
             if card is None:
                 continue
-            linked = await context.cards.load_many(sorted(therapies.get(card.iri, [])))
+            linked = [cards.get(t) for t in sorted(therapies.get(card.iri, []))]
             result.append(
                 DiseaseTherapyCount(
                     disease=entity(card),

@@ -304,6 +304,22 @@ def table(results: list[GraphResult]) -> str:
     return "\n".join(lines)
 
 
+def prepare_store(graph: str, triples: int = 1_000_000) -> Path:
+    """The store of a benchmark graph: the real one rebuilt with `kg build`, the synthetic one generated once."""
+    store_dir = OUT / f"store-{graph}"
+    if graph == "real":
+        subprocess.run([sys.executable, "-m", "kg", "build", "--store", str(store_dir)], cwd=ROOT, check=True)
+        return store_dir
+    record = store_dir / "build.json"
+    if not record.exists() or json.loads(record.read_text())["quads"] < triples * 0.9:
+        subprocess.run(
+            [sys.executable, "bench/generate.py", "--triples", str(triples), "--store", str(store_dir)],
+            cwd=ROOT,
+            check=True,
+        )
+    return store_dir
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--graphs", default="real,1m", help="real, 1m, or both (comma-separated)")
@@ -317,17 +333,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     for graph in args.graphs.split(","):
-        store_dir = OUT / f"store-{graph}"
-        if graph == "real":
-            subprocess.run([sys.executable, "-m", "kg", "build", "--store", str(store_dir)], cwd=ROOT, check=True)
-        else:
-            record = store_dir / "build.json"
-            if not record.exists() or json.loads(record.read_text())["quads"] < args.triples * 0.9:
-                subprocess.run(
-                    [sys.executable, "bench/generate.py", "--triples", str(args.triples), "--store", str(store_dir)],
-                    cwd=ROOT,
-                    check=True,
-                )
+        store_dir = prepare_store(graph, args.triples)
         print(f"{graph}: benchmarking", flush=True)
         results.append(bench_graph(graph, store_dir, args))
     (OUT / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=2))

@@ -2,8 +2,8 @@
 the REST named-query route (`/queries/disease_card`), and the same GraphQL with batching and caches off; plus
 search-as-you-type. On the real graph and on the synthetic ~1M-triple graph.
 
-    python bench/graphql.py                  # both graphs
-    python bench/graphql.py --graphs real --seconds 5
+    python bench/graphql_cards.py                  # both graphs
+    python bench/graphql_cards.py --graphs real --seconds 5
 
 Results: bench/out/graphql.json and a Markdown table on stdout. Every run is bounded by --seconds.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-from run import HOST, OUT, ROOT, free_port, start, stop, wait_up, wrk
+from run import HOST, OUT, ROOT, free_port, prepare_store, start, stop, wait_up, wrk
 
 CARD = (ROOT / "queries" / "graphql" / "disease_card.graphql").read_text()
 SEARCH = (ROOT / "queries" / "graphql" / "search.graphql").read_text()
@@ -145,11 +145,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     for graph in args.graphs.split(","):
-        store_dir = OUT / f"store-{graph}"
-        if graph == "real":
-            subprocess.run([sys.executable, "-m", "kg", "build", "--store", str(store_dir)], cwd=ROOT, check=True)
-        elif not (store_dir / "build.json").exists():
-            subprocess.run([sys.executable, "bench/generate.py", "--store", str(store_dir)], cwd=ROOT, check=True)
+        store_dir = prepare_store(graph)
         results += bench(graph, store_dir, args.seconds)
     (OUT / "graphql.json").write_text(json.dumps(results, indent=2))
     print("| graph | case | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")

@@ -18,7 +18,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from kg import __version__, openapi
 from kg.errors import Forbidden, KgError
@@ -28,6 +29,7 @@ from kg.graphql.context import Services
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.labels import LABELS_FILE, LabelIndex
 from kg.observability import RELOADS, Observe, configure_logging, metrics_text
+from kg.pages import HERE, Pages, prefers_html
 from kg.queries import Catalog
 from kg.query_routes import list_queries, run_query
 from kg.reload import validated
@@ -44,10 +46,22 @@ def problem(status: int, title: str, detail: str, headers: dict[str, str] | None
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def error_response(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> Response:
+    """problem+json, or an HTML page when a browser asked for a page."""
+    pages: Pages | None = getattr(request.app.state, "pages", None)
+    if pages is not None and prefers_html(request) and request.method == "GET":
+        response = pages.error_page(request, status, title, detail)
+        response.headers.update(headers or {})
+        return response
+    return problem(status, title, detail, headers)
+
+
 async def kg_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KgError)
     headers = {"Retry-After": "1"} if exc.status == 503 else None
-    return problem(exc.status, exc.title, exc.message, headers)
+    return error_response(request, exc.status, exc.title, exc.message, headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -58,13 +72,18 @@ async def http_error(request: Request, exc: Exception) -> Response:
         detail = f"nothing at {request.url.path}; GET / lists what is here"
     else:
         detail = str(exc.detail)
-    return problem(exc.status_code, str(exc.detail), detail, dict(exc.headers or {}))
+    return error_response(request, exc.status_code, str(exc.detail), detail, dict(exc.headers or {}))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
     log.error("unexpected error %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
     return problem(500, "Internal Server Error", f"an unexpected error occurred (incident {incident})")
+
+
+async def home(request: Request) -> Response:
+    pages: Pages = request.app.state.pages
+    return await pages.home(request, index)
 
 
 async def index(request: Request) -> Response:
@@ -79,6 +98,9 @@ async def index(request: Request) -> Response:
                 "queries": "/queries",
                 "openapi": "/openapi.json",
                 "health": "/healthz",
+                "graphql": "/graphql",
+                "ontology": "/ontology",
+                "resource": "/id/{name}",
             },
         }
     )
@@ -196,6 +218,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.catalog = Catalog(settings.queries_dir)
+        app.state.pages = pages
+        app.state.graphql = graphql
         app.state.swap = lambda: open_runtime(app)
         await open_runtime(app)
         try:
@@ -209,8 +233,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_body_bytes=settings.max_body_bytes,
         allowlist=allowed_documents(settings.queries_dir / "graphql") if settings.graphql_allowlist_only else None,
     )
+    pages = Pages(settings.queries_dir)
     routes = [
-        Route("/", index),
+        Route("/", home),
+        Route("/search", pages.search),
+        Route("/id/{name:path}", pages.resource),
+        Route("/ontology", pages.ontology),
+        Route("/ontology.{extension}", pages.ontology),
+        Route("/graph/{path:path}", pages.named_graph),
+        Route("/explore/{name:path}", pages.explore),
+        Route("/matrix", pages.matrix),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

@@ -285,17 +285,34 @@ class Query:
     ) -> ClaimConnection:
         return await claim_page(info.context, filter, first, after)
 
+    @strawberry.field(description="One claim by IRI or CURIE (kgr:C003-084); null when there is none.")
+    async def claim(self, info: Info[Context, None], id: strawberry.ID) -> Claim | None:
+        query = info.context.services.catalog.get("claims")
+        rows = await info.context.rows("claims", query.bind({"claim": iri_of(str(id), "id")}))
+        if not rows:
+            return None
+        row = rows[0]
+        return Claim(claim=claim_from(row, row["subject"].value, row["object"].value if "object" in row else None))
+
     @strawberry.field(description="The source articles.")
     async def sources(self, info: Info[Context, None]) -> list[Source]:
-        rows = await info.context.rows("sources")
-        return [
-            Source(source=SourceData(r["source"].value, r["title"].value, r["isPromotional"].value == "true"))
-            for r in rows
-        ]
+        return await all_sources(info.context)
+
+    @strawberry.field(description="One source article by IRI or CURIE (kgr:source-003); null when there is none.")
+    async def source(self, info: Info[Context, None], id: strawberry.ID) -> Source | None:
+        iri = iri_of(str(id), "id")
+        return next((s for s in await all_sources(info.context) if s.source.iri == iri), None)
 
     @strawberry.field(description="Counts for facets and charts.")
     def facets(self) -> Facets:
         return Facets()
+
+
+async def all_sources(context: Context) -> list[Source]:
+    rows = await context.rows("sources")
+    return [
+        Source(source=SourceData(r["source"].value, r["title"].value, r["isPromotional"].value == "true")) for r in rows
+    ]
 
 
 def _kind_connections() -> dict[str, Any]:

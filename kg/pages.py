@@ -1,0 +1,574 @@
+"""Linked data for people and machines. Every resource IRI of the graph dereferences on this server - ``/id/...``
+(entities, claims, sources, mappings), ``/ontology`` (the vocabulary's hash IRIs) and ``/graph/...`` (the named
+graphs) - as HTML for browsers and Turtle, JSON-LD or N-Triples for machines, chosen by the Accept header or by a
+file extension (``/id/lupus.ttl``).
+
+The HTML is rendered on the server from the stored GraphQL documents of ``queries/graphql/`` and the named SPARQL
+queries, so a page shows exactly what the APIs answer. Pages are readable without JavaScript; scripts only add
+search-as-you-type and the interactive graph view. Rendered pages are cached per release, with ETags."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import pyoxigraph as ox
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kg.errors import KgError, NotFound
+from kg.executor import Answer, Executor
+from kg.formats import GRAPHS, Format, by_name, negotiate, parse_accept
+from kg.graphql.context import Context
+from kg.graphql.model import Certainty, Relation
+from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD, curie
+from kg.queries import Catalog
+from kg.sparql_endpoint import answer
+
+HERE: Final = Path(__file__).parent
+HTML: Final = Format("text/html")
+DOCUMENTS: Final = GRAPHS[:1] + [f for f in GRAPHS if f.media_type != "text/turtle"]
+"""What a resource can be served as besides HTML: Turtle first for clients that accept any RDF."""
+EXTENSIONS: Final = {"html": HTML} | {
+    name: by_name(name, GRAPHS, "a resource") for name in ("ttl", "nt", "jsonld", "nq", "trig", "rdf")
+}
+ONTOLOGY: Final = "https://w3id.org/scad/ontology"
+SKOS: Final = PREFIXES["skos"]
+CERTAINTY_WORDS: Final = {
+    "ASSERTED": "asserted",
+    "REPORTED_FINDING": "reported finding",
+    "HEDGED": "hedged",
+    "SPECULATIVE": "speculative",
+}
+KIND_CLASSES: Final = {
+    "Disease": "disease",
+    "PathologicalProcess": "process",
+    "CellType": "cell",
+    "AnatomicalEntity": "anatomy",
+    "Therapy": "therapy",
+    "Mechanism": "mechanism",
+    "AdverseEffect": "risk",
+    "Challenge": "challenge",
+    "Outcome": "outcome",
+    "EvidenceKind": "evidence",
+    "Organization": "organization",
+}
+CSP: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def prefers_html(request: Request) -> bool:
+    """True when the client names HTML before any other type it accepts (browsers do; curl and RDF clients don't)."""
+    for media, q in parse_accept(request.headers.get("accept")):
+        if q > 0:
+            return media in ("text/html", "application/xhtml+xml")
+    return False
+
+
+def local_href(iri: str) -> str | None:
+    """Where a graph IRI dereferences on this server, or None for an external IRI."""
+    if iri.startswith(KGR):
+        return "/id/" + iri[len(KGR) :]
+    if iri.startswith(SCAD):
+        return "/ontology#" + iri[len(SCAD) :]
+    if iri == ONTOLOGY or iri.startswith(ONTOLOGY + "/"):
+        return "/ontology"
+    if iri.startswith(GRAPH):
+        return "/graph/" + iri[len(GRAPH) :]
+    return None
+
+
+def href(iri: str) -> str:
+    return local_href(iri) or iri
+
+
+def plural(noun: str, count: int = 2) -> str:
+    """The English plural of a class label ("therapy" -> "therapies"), for counts on pages."""
+    if count == 1:
+        return noun
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
+
+
+def safe_json(value: object) -> str:
+    """JSON to embed in a ``<script type="application/json">`` element: no ``<`` can close it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+
+@dataclass
+class Term:
+    """One term of the ontology, for its documentation and for naming relations on pages."""
+
+    iri: str
+    facts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def first(self, name: str) -> str | None:
+        values = self.facts.get(name)
+        return values[0] if values else None
+
+    @property
+    def name(self) -> str:
+        return self.iri.rsplit("#", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return self.first("label") or self.name
+
+    @property
+    def kind(self) -> str:
+        types = {t.rsplit("#", 1)[-1] for t in self.facts.get("type", [])}
+        if "Class" in types:
+            return "class"
+        if types & {"ObjectProperty", "DatatypeProperty", "AnnotationProperty"}:
+            return "property"
+        return "individual"
+
+
+@dataclass
+class Vocabulary:
+    """The ontology's terms (from ``ontology_terms.rq``), loaded once per release."""
+
+    terms: dict[str, Term]
+
+    def label(self, iri: str) -> str:
+        term = self.terms.get(iri)
+        if term is not None:
+            return term.label
+        return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+    def inverse_label(self, iri: str) -> str | None:
+        term = self.terms.get(iri)
+        inverse = term.first("inverse") if term else None
+        if inverse is None:
+            inverse = next((t.iri for t in self.terms.values() if iri in t.facts.get("inverse", [])), None)
+        return self.label(inverse) if inverse else None
+
+    def heading(self, relation: str, direction: str) -> str:
+        """How a group of relations is titled on an entity page, read from the entity's side."""
+        predicate = Relation[relation].value
+        if predicate == SKOS + "broader":
+            return "broader concepts" if direction == "OUTGOING" else "narrower concepts"
+        if predicate == SKOS + "narrower":
+            return "narrower concepts" if direction == "OUTGOING" else "broader concepts"
+        if direction == "OUTGOING":
+            return self.label(predicate)
+        return self.inverse_label(predicate) or f"{self.label(predicate)} (inverse)"
+
+
+class Pages:
+    """Renders the HTML pages and answers the linked-data routes. Made once by the app; per-release data (the
+    vocabulary, the named graphs) is loaded on first use and replaced when the release changes."""
+
+    def __init__(self, queries_dir: Path) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(href=href, curie=curie, certainty_word=lambda c: CERTAINTY_WORDS.get(c, c))
+        self.env.filters["kind_class"] = lambda kind: KIND_CLASSES.get(kind, "other")
+        self.env.filters["plural"] = plural
+        self.documents = {p.stem: p.read_text(encoding="utf-8") for p in (queries_dir / "graphql").glob("*.graphql")}
+        self.env.globals["search_document"] = self.documents.get("search", "")  # none: no search-as-you-type
+        self._release = ""
+        self._vocabulary: Vocabulary | None = None
+        self._graphs: dict[str, int] | None = None
+
+    # -- data -------------------------------------------------------------------------------------------------
+
+    async def graphql(self, request: Request, document: str, variables: dict[str, Any] | None = None) -> Any:
+        """The data of a stored GraphQL document, run in process on the same schema and services as /graphql."""
+        view = request.app.state.graphql
+        result = await view.schema.execute(
+            self.documents[document], variable_values=variables, context_value=Context(services=view.services)
+        )
+        if result.errors:
+            error = result.errors[0]
+            original = error.original_error
+            if isinstance(original, KgError):
+                raise original
+            raise RuntimeError(f"GraphQL document {document} failed: {error.message}")
+        return result.data
+
+    async def rows(self, request: Request, name: str, **params: str) -> list[dict[str, ox.NamedNode | ox.Literal]]:
+        catalog: Catalog = request.app.state.catalog
+        executor: Executor = request.app.state.executor
+        query = catalog.get(name)
+        rows, _ = await executor.select(query.text, query.bind(params) if params else None)
+        return [{k: v for k, v in row.items() if not isinstance(v, ox.BlankNode)} for row in rows]
+
+    def _fresh(self, request: Request) -> None:
+        release = request.app.state.executor.release
+        if release != self._release:
+            self._release, self._vocabulary, self._graphs = release, None, None
+
+    async def vocabulary(self, request: Request) -> Vocabulary:
+        self._fresh(request)
+        if self._vocabulary is None:
+            terms: dict[str, Term] = {}
+            for row in await self.rows(request, "ontology_terms"):
+                iri = row["term"].value
+                terms.setdefault(iri, Term(iri)).facts[row["field"].value].append(row["value"].value)
+            self._vocabulary = Vocabulary(terms)
+        return self._vocabulary
+
+    async def graphs(self, request: Request) -> dict[str, int]:
+        """The named graphs (one per Turtle file) and their triple counts."""
+        self._fresh(request)
+        if self._graphs is None:
+            rows = await self.rows(request, "named_graphs")
+            self._graphs = {r["graph"].value: int(r["triples"].value) for r in rows}
+        return self._graphs
+
+    # -- responses --------------------------------------------------------------------------------------------
+
+    async def page(self, request: Request, build: Callable[[], Awaitable[tuple[str, dict[str, Any]]]]) -> Response:
+        """An HTML page: from the cache when this release already rendered it, else built, rendered and kept."""
+        executor: Executor = request.app.state.executor
+        digest = hashlib.sha256(f"page\x1f{executor.release}\x1f{request.url.path}\x1f{request.url.query}".encode())
+        key = digest.hexdigest()
+        etag = f'"{executor.release}-{key[:20]}"'
+        headers = {
+            "ETag": etag,
+            "X-KG-Release": executor.release,
+            "Cache-Control": "public, no-cache",
+            "Vary": "Accept",
+            "Content-Security-Policy": CSP,
+            "X-Content-Type-Options": "nosniff",
+        }
+        tags = request.headers.get("if-none-match", "")
+        if etag in [t.strip() for t in tags.split(",")]:
+            return Response(status_code=304, headers=headers)
+        cached = executor.cache.get(key)
+        if cached is None:
+            template, context = await build()
+            body = self.render(request, template, **context).encode("utf-8")
+            cached = Answer(body, HTML, etag)
+            if executor.backend.cacheable:
+                executor.cache.put(key, cached)
+        return Response(cached.body, media_type="text/html; charset=utf-8", headers=headers)
+
+    def render(self, request: Request, template: str, **context: Any) -> str:
+        executor: Executor | None = getattr(request.app.state, "executor", None)
+        release = executor.release if executor is not None else ""
+        return self.env.get_template(template).render(release=release, path=request.url.path, **context)
+
+    def error_page(self, request: Request, status: int, title: str, detail: str) -> Response:
+        body = self.render(request, "error.html", status=status, title=title, detail=detail)
+        return Response(body, status_code=status, media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+
+    # -- routes -----------------------------------------------------------------------------------------------
+
+    async def home(self, request: Request, index: Callable[[Request], Awaitable[Response]]) -> Response:
+        """``/``: the home page for browsers; the JSON index for everyone else."""
+        if not prefers_html(request):
+            return await index(request)
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            vocabulary = await self.vocabulary(request)
+            counts = {r["what"].value: int(r["n"].value) for r in await self.rows(request, "overview")}
+            kinds = sorted(
+                ((vocabulary.label(k), n, k) for k, n in counts.items() if k.startswith(SCAD)), key=lambda c: c[0]
+            )
+            sources = await self.rows(request, "sources")
+            return "home.html", {
+                "counts": counts,
+                "kinds": kinds,
+                "sources": sources,
+                "graphs": sorted((await self.graphs(request)).items()),
+            }
+
+        return await self.page(request, build)
+
+    async def search(self, request: Request) -> Response:
+        """``/search?q=``: the search results without JavaScript (the same search as GraphQL's ``search``)."""
+        text = request.query_params.get("q", "").strip()[:200]
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            hits = []
+            if text:
+                data = await self.graphql(request, "search", {"text": text, "first": 50})
+                hits = data["search"]
+            return "search.html", {"q": text, "hits": hits}
+
+        return await self.page(request, build)
+
+    async def resource(self, request: Request) -> Response:
+        """``/id/{name}``: a resource of the graph, as an HTML page or an RDF description."""
+        name: str = request.path_params["name"]
+        stem, dot, extension = name.rpartition(".")
+        fmt: Format | None = None
+        if dot and extension in EXTENSIONS:
+            name, fmt = stem, EXTENSIONS[extension]
+        iri = KGR + name
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            raise NotFound(f"{name!r} is not a resource name") from None
+        types = [r["type"].value for r in await self.rows(request, "resource_types", resource=iri)]
+        if not types:
+            raise NotFound(f"the graph has no resource {curie(iri)}; search for it at /search?q=")
+        if fmt is None:
+            fmt = negotiate(request.headers.get("accept"), [HTML, *DOCUMENTS], "a resource")
+        if fmt is not HTML:
+            return await self.description(request, "describe", {"resource": node}, fmt, f"/id/{name}")
+        return await self.page(request, lambda: self._resource_page(request, iri, types))
+
+    async def _resource_page(self, request: Request, iri: str, types: list[str]) -> tuple[str, dict[str, Any]]:
+        vocabulary = await self.vocabulary(request)
+        alternates = self.alternates("/id/" + iri[len(KGR) :])
+        if SCAD + "Claim" in types:
+            data = await self.graphql(request, "claim_page", {"id": iri})
+            return "claim.html", {"claim": data["claim"], "vocabulary": vocabulary, "alternates": alternates}
+        if SCAD + "Source" in types:
+            after = request.query_params.get("after")
+            data = await self.graphql(request, "source_page", {"id": iri, "after": after})
+            return "source.html", {
+                "source": data["source"],
+                "claims": data["claims"],
+                "vocabulary": vocabulary,
+                "alternates": alternates,
+            }
+        data = await self.graphql(request, "entity_page", {"id": iri})
+        entity = data["entity"]
+        if entity is not None:
+            return "entity.html", {
+                "entity": entity,
+                "groups": self.groups(entity["relations"], vocabulary),
+                "vocabulary": vocabulary,
+                "alternates": alternates,
+            }
+        statements = await self.statements(request, iri)
+        labels = await self.labels(request, [s["subject"] for s in statements] + [s["iri"] for s in statements])
+        return "resource.html", {
+            "iri": iri,
+            "types": types,
+            "outgoing": [s for s in statements if s["subject"] == iri],
+            "incoming": [s | {"iri": s["subject"], "text": ""} for s in statements if s["subject"] != iri],
+            "labels": labels,
+            "vocabulary": vocabulary,
+            "alternates": alternates,
+        }
+
+    async def ontology(self, request: Request) -> Response:
+        """``/ontology``: the documentation of the vocabulary, or the ontology itself as RDF."""
+        extension = request.path_params.get("extension")
+        if extension is not None:
+            fmt = EXTENSIONS.get(extension)
+            if fmt is None:
+                raise NotFound(f"no /ontology.{extension}; try .ttl, .jsonld or .nt")
+        else:
+            fmt = negotiate(request.headers.get("accept"), [HTML, *DOCUMENTS], "the ontology")
+        if fmt is not HTML:
+            return await self.description(request, "ontology_graph", {}, fmt, "/ontology")
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            vocabulary = await self.vocabulary(request)
+            terms = sorted(vocabulary.terms.values(), key=lambda t: t.name.casefold())
+            header = await self.rows(request, "ontology_header")
+            return "ontology.html", {
+                "header": {r["field"].value: r["value"].value for r in header},
+                "classes": [t for t in terms if t.kind == "class"],
+                "properties": [t for t in terms if t.kind == "property"],
+                "individuals": [t for t in terms if t.kind == "individual"],
+                "vocabulary": vocabulary,
+                "alternates": self.alternates("/ontology"),
+            }
+
+        return await self.page(request, build)
+
+    async def named_graph(self, request: Request) -> Response:
+        """``/graph/{path}``: one named graph (one Turtle file of ``ontology/``) as RDF."""
+        iri = GRAPH + request.path_params["path"]
+        if iri not in await self.graphs(request):
+            raise NotFound(f"no named graph {iri}; GET / lists them")
+        name = request.query_params.get("format")
+        fmt = by_name(name, GRAPHS, "a graph") if name else negotiate(request.headers.get("accept"), GRAPHS, "a graph")
+        return await self.description(request, "named_graph", {"graph": ox.NamedNode(iri)}, fmt, None)
+
+    async def explore(self, request: Request) -> Response:
+        """``/explore/{name}``: the graph view of an entity's neighbourhood."""
+        iri = KGR + request.path_params["name"]
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            data = await self.graphql(request, "neighbourhood", {"id": iri})
+            entity = data["entity"]
+            if entity is None:
+                raise NotFound(f"the graph has no entity {curie(iri)}")
+            vocabulary = await self.vocabulary(request)
+            network = neighbourhood(entity, vocabulary)
+            return "explore.html", {"entity": entity, "network": network, "network_json": safe_json(network)}
+
+        return await self.page(request, build)
+
+    async def matrix(self, request: Request) -> Response:
+        """``/matrix``: diseases by therapies, each cell coloured by the strongest evidence."""
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            data = await self.graphql(request, "matrix")
+            return "matrix.html", disease_therapy_matrix(data["diseases"])
+
+        return await self.page(request, build)
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+
+    async def description(
+        self, request: Request, query: str, params: dict[str, ox.NamedNode], fmt: Format, base: str | None
+    ) -> Response:
+        """An RDF answer of a named CONSTRUCT query, through the executor (cached, with ETag and 304)."""
+        catalog: Catalog = request.app.state.catalog
+        executor: Executor = request.app.state.executor
+        plan = executor.plan(catalog.get(query).text, bindings=dict(_variables(params)), format_name=fmt.media_type)
+        response = await answer(request, executor, plan)
+        response.headers["Vary"] = "Accept"
+        if base is not None:
+            extension = next(k for k, v in EXTENSIONS.items() if v is fmt)
+            response.headers["Content-Location"] = f"{base}.{extension}"
+            response.headers["Link"] = ", ".join(
+                f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in self.alternates(base)
+            )
+        return response
+
+    @staticmethod
+    def alternates(base: str) -> list[dict[str, str]]:
+        return [
+            {"href": f"{base}.ttl", "type": "text/turtle", "name": "Turtle"},
+            {"href": f"{base}.jsonld", "type": "application/ld+json", "name": "JSON-LD"},
+            {"href": f"{base}.nt", "type": "application/n-triples", "name": "N-Triples"},
+        ]
+
+    async def statements(self, request: Request, iri: str) -> list[dict[str, str]]:
+        """The description of ``iri`` (``describe.rq``) as rows: subject, predicate, and an IRI or a text value."""
+        catalog: Catalog = request.app.state.catalog
+        executor: Executor = request.app.state.executor
+        nt = by_name("nt", GRAPHS, "a graph")
+        bindings = {ox.Variable("resource"): ox.NamedNode(iri)}
+        plan = executor.plan(catalog.get("describe").text, bindings=bindings, format_name=nt.media_type)
+        result = await executor.execute(plan)
+        rows = []
+        for quad in ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES):
+            obj = quad.object
+            rows.append(
+                {
+                    "subject": str(getattr(quad.subject, "value", "")),
+                    "predicate": quad.predicate.value,
+                    "iri": obj.value if isinstance(obj, ox.NamedNode) else "",
+                    "text": obj.value if isinstance(obj, ox.Literal) else "",
+                }
+            )
+        return sorted(rows, key=lambda r: (r["subject"], r["predicate"], r["iri"], r["text"]))
+
+    async def labels(self, request: Request, iris: Iterable[str]) -> dict[str, str]:
+        """Preferred labels of the entities among ``iris``."""
+        view = request.app.state.graphql
+        context = Context(services=view.services)
+        wanted = sorted({i for i in iris if i.startswith(KGR)})
+        cards = await context.cards.load_many(wanted)
+        return {iri: card.label for iri, card in zip(wanted, cards, strict=True) if card is not None}
+
+    @staticmethod
+    def groups(relations: list[dict[str, Any]], vocabulary: Vocabulary) -> list[dict[str, Any]]:
+        """An entity's relations grouped by relation and direction, in the order of the Relation enum."""
+        order = {r.name: n for n, r in enumerate(Relation)}
+        grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        for edge in relations:
+            grouped[edge["relation"], edge["direction"]].append(edge)
+        result = []
+        for (relation, direction), edges in sorted(
+            grouped.items(), key=lambda g: (order[g[0][0]], g[0][1] != "INCOMING")
+        ):
+            edges.sort(key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
+            for edge in edges:
+                edge["promotional"] = any(c["source"]["isPromotional"] for c in edge["evidence"]["claims"])
+            heading = vocabulary.heading(relation, direction)
+            result.append({"heading": heading, "relation": relation, "direction": direction, "edges": edges})
+        return result
+
+
+def _variables(params: dict[str, ox.NamedNode]) -> Iterable[tuple[ox.Variable, ox.NamedNode]]:
+    return ((ox.Variable(name), term) for name, term in params.items())
+
+
+def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
+    """Nodes and edges of the graph view: the entity, its neighbours, and the relations among them. An edge is one
+    statement (subject, relation, object) weighted by its number of independent sources."""
+    center = entity["id"]
+    nodes = {center: {"id": center, "label": entity["label"], "kind": entity["__typename"], "center": True}}
+    for edge in entity["relations"]:
+        node = edge["node"]
+        nodes.setdefault(node["id"], {"id": node["id"], "label": node["label"], "kind": node["__typename"]})
+    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def add(this: str, edge: dict[str, Any]) -> None:
+        other = edge["node"]["id"]
+        if other not in nodes:
+            return
+        source, target = (this, other) if edge["direction"] == "OUTGOING" else (other, this)
+        key = (source, edge["relation"], target)
+        if key in edges:
+            return
+        evidence = edge["evidence"]
+        edges[key] = {
+            "source": source,
+            "target": target,
+            "label": vocabulary.label(Relation[edge["relation"]].value),
+            "weight": evidence["sourceCount"],
+            "certainty": evidence["strongestCertainty"],
+            "promotionalOnly": evidence["promotionalOnly"],
+        }
+
+    for edge in entity["relations"]:
+        add(center, edge)
+    for edge in entity["relations"]:
+        for inner in edge["node"]["relations"]:
+            add(edge["node"]["id"], inner)
+    for node in nodes.values():
+        node["href"] = href(node["id"])
+    return {"nodes": list(nodes.values()), "edges": list(edges.values())}
+
+
+def disease_therapy_matrix(diseases: dict[str, Any]) -> dict[str, Any]:
+    """Rows of diseases, columns of therapies (those studied for most diseases first), and for each cell the
+    strongest certainty, the number of sources and whether only promotional sources make the claim."""
+    rows = []
+    columns: dict[str, dict[str, Any]] = {}
+    for edge in diseases["edges"]:
+        disease = edge["node"]
+        cells = {}
+        for link in disease.get("therapies", []):
+            therapy = link["node"]
+            column = columns.setdefault(therapy["id"], {"id": therapy["id"], "label": therapy["label"], "count": 0})
+            column["count"] += 1
+            evidence = link["evidence"]
+            cells[therapy["id"]] = {
+                "certainty": evidence["strongestCertainty"],
+                "rank": Certainty[evidence["strongestCertainty"]].rank,
+                "sources": evidence["sourceCount"],
+                "promotionalOnly": evidence["promotionalOnly"],
+            }
+        if cells:
+            rows.append({"id": disease["id"], "label": disease["label"], "cells": cells})
+    ordered = sorted(columns.values(), key=lambda c: (-c["count"], c["label"].casefold()))
+    rows.sort(key=lambda r: (-len(r["cells"]), r["label"].casefold()))
+    return {"rows": rows, "columns": ordered, "total": diseases["totalCount"]}
+
+
+def html_error(pages: Pages, request: Request, status: int, title: str, detail: str) -> Response | None:
+    """The error as a page when a browser asked for a page; None to answer with problem+json."""
+    if not prefers_html(request):
+        return None
+    return pages.error_page(request, status, title, detail)
+
+
+__all__ = ["Pages", "html_error", "prefers_html"]

@@ -1,0 +1,124 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright against `kg serve` on 127.0.0.1. A reader
+searches for lupus, opens the disease, reads its therapies and a quote, and opens the graph view. Screenshots go to
+test-artifacts/ (or $KG_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from servers import kg_server
+
+CHROMIUM = os.environ.get("KG_TEST_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("KG_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is not at {CHROMIUM}; .ci/run installs Debian's chromium")
+        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium); .ci/run installs it")
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    with kg_server(env={"KG_ACCESS_LOG": "false"}) as served:
+        yield served.url
+
+
+def test_search_open_disease_read_quote_and_graph(browser: object, site: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    outbound: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith((site, "data:")) else outbound.append(r.url))
+    try:
+        page.goto(site + "/", wait_until="load")
+        box = page.get_by_role("combobox", name="Search entities")
+        box.press_sequentially("lupus", delay=40)
+        suggestion = page.locator("#search-results [role=option] a", has_text="lupus").first
+        suggestion.wait_for(state="visible", timeout=5000)
+        assert box.get_attribute("aria-expanded") == "true"
+        page.screenshot(path=str(ARTIFACTS / "1-search.png"))
+        suggestion.click()
+        page.wait_for_url(site + "/id/lupus")
+
+        assert page.get_by_role("heading", level=1).inner_text() == "lupus"
+        therapies = page.locator(
+            "section.relation", has=page.get_by_role("heading", name="Has investigational therapy")
+        )
+        names = therapies.locator("li.edge > a").all_inner_texts()
+        # CQ13: HSCT (003), SCT (002) and MSC therapy (000, 001, 003)
+        assert sorted(names) == ["MSC therapy", "hematopoietic stem cell transplantation", "stem cell transplantation"]
+        sct = therapies.locator("li.edge", has=page.get_by_role("link", name="stem cell transplantation", exact=True))
+        quote = sct.locator(
+            "blockquote", has_text="Lupus patients have also seen success with stem cell transplantation"
+        )
+        assert not quote.is_visible()  # folded until the reader asks for the evidence
+        sct.locator("summary").click()
+        assert quote.is_visible()
+        assert sct.locator(".badge.promo").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "2-disease.png"), full_page=True)
+
+        page.get_by_role("link", name="Graph view").click()
+        page.wait_for_url(site + "/explore/lupus")
+        page.wait_for_selector("#network svg g.node")
+        drawn = page.locator("#network svg g.node")
+        expected = page.locator("#network").get_attribute("data-rendered")
+        assert expected is not None and drawn.count() == int(expected) >= 5
+        labels = drawn.locator("text").all_text_contents()
+        assert "lupus" in labels and "MSC therapy" in labels
+        box_of = drawn.first.bounding_box()
+        assert box_of is not None and box_of["width"] > 5  # laid out, not stacked at the origin unseen
+        assert page.locator("#network svg g.edge").count() >= drawn.count() - 1
+        page.screenshot(path=str(ARTIFACTS / "3-graph.png"))
+
+        node = drawn.filter(has_text="MSC therapy").first
+        node.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(site + "/id/msc-therapy")
+    finally:
+        context.close()
+    assert not errors, errors
+    assert not outbound, outbound
+
+
+def test_pages_read_without_javascript(browser: object, site: str) -> None:
+    context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(site + "/")
+        page.get_by_role("combobox", name="Search entities").fill("multiple sclerosis")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url(site + "/search?q=multiple+sclerosis")
+        page.get_by_role("link", name="multiple sclerosis", exact=True).click()
+        assert page.get_by_role("heading", level=1).inner_text() == "multiple sclerosis"
+        page.goto(site + "/matrix")
+        assert page.locator("table.matrix td.cell[class*=c-]").count() > 10
+    finally:
+        context.close()

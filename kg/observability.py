@@ -39,9 +39,26 @@ RELOADS = Counter("kg_reloads_total", "Data reloads", ["outcome"])
 access = logging.getLogger("kg.access")
 _ROUTES = [
     (re.compile(r"^/queries/[^/]+$"), "/queries/{name}"),
-    (re.compile(r"^/id/.*$"), "/id/{entity}"),
+    (re.compile(r"^/id/.*$"), "/id/{name}"),
+    (re.compile(r"^/explore/.*$"), "/explore/{name}"),
+    (re.compile(r"^/graph/.*$"), "/graph/{path}"),
+    (re.compile(r"^/ontology\.[^/]+$"), "/ontology.{extension}"),
+    (re.compile(r"^/static/.*$"), "/static/{path}"),
 ]
-_KNOWN = {"/", "/sparql", "/queries", "/graphql", "/openapi.json", "/healthz", "/readyz", "/metrics", "/admin/reload"}
+_KNOWN = {
+    "/",
+    "/sparql",
+    "/queries",
+    "/graphql",
+    "/openapi.json",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/admin/reload",
+    "/search",
+    "/ontology",
+    "/matrix",
+}
 
 
 def route_of(path: str) -> str:

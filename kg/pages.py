@@ -59,6 +59,8 @@ KIND_CLASSES: Final = {
     "EvidenceKind": "evidence",
     "Organization": "organization",
 }
+MAX_NEIGHBOURS: Final = 60
+"""The graph view draws at most this many neighbours (those with the most sources), to stay readable."""
 CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -500,13 +502,17 @@ def _variables(params: dict[str, ox.NamedNode]) -> Iterable[tuple[ox.Variable, o
     return ((ox.Variable(name), term) for name, term in params.items())
 
 
-def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary) -> dict[str, Any]:
-    """Nodes and edges of the graph view: the entity, its neighbours, and the relations among them. An edge is one
-    statement (subject, relation, object) weighted by its number of independent sources."""
+def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary, limit: int = MAX_NEIGHBOURS) -> dict[str, Any]:
+    """Nodes and edges of the graph view: the entity, its neighbours (the ``limit`` best supported), and the
+    relations among them. An edge is one statement (subject, relation, object) weighted by its independent sources."""
     center = entity["id"]
     nodes = {center: {"id": center, "label": entity["label"], "kind": entity["__typename"], "center": True}}
-    for edge in entity["relations"]:
+    ranked = sorted(entity["relations"], key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
+    neighbours = {e["node"]["id"] for e in ranked} - {center}
+    for edge in ranked:
         node = edge["node"]
+        if len(nodes) > limit and node["id"] not in nodes:
+            continue
         nodes.setdefault(node["id"], {"id": node["id"], "label": node["label"], "kind": node["__typename"]})
     edges: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -535,7 +541,7 @@ def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary) -> dict[str, A
             add(edge["node"]["id"], inner)
     for node in nodes.values():
         node["href"] = href(node["id"])
-    return {"nodes": list(nodes.values()), "edges": list(edges.values())}
+    return {"nodes": list(nodes.values()), "edges": list(edges.values()), "neighbours": len(neighbours)}
 
 
 def disease_therapy_matrix(diseases: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,20 @@ from conftest import ROOT
 HOST = "127.0.0.1"
 
 
+def needs_program(program: str, package: str) -> str:
+    """The path of a program from a Debian package that a test drives. Where it is missing the test is skipped,
+    saying so; under CI (which installs it in .ci/run) a missing program fails instead."""
+    found = shutil.which(program) or (program if Path(program).is_file() else None)
+    if found is None:
+        message = f"{program} is not installed (apt-get install {package}); .ci/run installs it"
+        if os.environ.get("CI"):
+            raise RuntimeError(message)
+        import pytest
+
+        pytest.skip(message)
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -123,3 +137,51 @@ def workers(pid: int) -> set[int]:
         if b"spawn_main" in cmdline:
             found.add(int(child))
     return found
+
+
+@contextmanager
+def nginx_proxy(upstream: str, workdir: Path) -> Iterator[str]:
+    """nginx on a free port of 127.0.0.1 in front of ``upstream`` (host:port), with the proxy rules operators deploy
+    (deploy/nginx/kg-proxy.conf); yields its base URL."""
+    binary = needs_program("/usr/sbin/nginx", "nginx-light")
+    port = free_port()
+    temp = "\n".join(
+        f"    {kind}_temp_path {workdir}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (workdir / "nginx.conf").write_text(
+        f"""{"user root;" if os.geteuid() == 0 else ""}
+worker_processes 1;
+pid {workdir}/nginx.pid;
+error_log {workdir}/error.log warn;
+events {{}}
+http {{
+    access_log off;
+{temp}
+    upstream kg {{
+        server {upstream};
+        keepalive 8;
+    }}
+    server {{
+        listen {HOST}:{port};
+        include {ROOT / "deploy" / "nginx" / "kg-proxy.conf"};
+    }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [binary, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://{HOST}:{port}"
+    try:
+        wait_until_up(base + "/healthz", process, seconds=20)
+        yield base
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

@@ -5,13 +5,12 @@ test-artifacts/ (or $KG_TEST_ARTIFACTS)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from servers import kg_server
+from servers import kg_server, needs_program
 
 CHROMIUM = os.environ.get("KG_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("KG_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -31,10 +30,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium is not at {CHROMIUM}; .ci/run installs Debian's chromium")
-        pytest.skip(f"Chromium is not at {CHROMIUM} (apt-get install chromium); .ci/run installs it")
+    needs_program(CHROMIUM, "chromium")
     with playwright_api.sync_playwright() as p:
         launched = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:

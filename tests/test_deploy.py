@@ -47,7 +47,10 @@ def test_compose_profiles_and_services() -> None:
     assert {"api", "oxigraph", "proxy", "store"} <= {n for n, p in profiles.items() if "scaled" in p}
     assert services["api"]["environment"]["KG_SPARQL_URL"].startswith("http://oxigraph:7878")
     assert services["api"]["deploy"]["replicas"] >= 2
-    assert (DEPLOY / "nginx.conf").read_text().count("proxy_pass http://kg") == 1
+    mounted = {v.split(":")[0] for v in services["proxy"]["volumes"]}
+    assert mounted == {"./nginx/nginx.conf", "./nginx/kg-proxy.conf"}
+    assert "include /etc/nginx/kg-proxy.conf;" in (DEPLOY / "nginx" / "nginx.conf").read_text()
+    assert (DEPLOY / "nginx" / "kg-proxy.conf").read_text().count("proxy_pass http://kg;") == 1
 
 
 def test_kubernetes_manifests_probe_real_routes() -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import urllib.parse
 from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from servers import kg_server
+from servers import kg_server, needs_program
 
 pytestmark = pytest.mark.slow
 
@@ -42,8 +41,7 @@ def mix_script(path: Path) -> None:
 
 
 def test_sixty_four_clients_for_twenty_seconds_without_errors(built_store: Path, tmp_path: Path) -> None:
-    if shutil.which("wrk") is None:
-        pytest.skip("wrk is not installed (apt-get install wrk); .ci/run installs it")
+    needs_program("wrk", "wrk")
     script = tmp_path / "mix.lua"
     mix_script(script)
     with kg_server("--store", str(built_store), "--workers", "2", env={"KG_ACCESS_LOG": "false"}) as served:

@@ -300,3 +300,19 @@ def test_text_colours_meet_wcag_aa() -> None:
     assert contrast(colours["promo-ink"], colours["promo-wash"]) >= 4.5
     for cell in ("asserted", "reported", "hedged", "speculative"):  # white numbers on the matrix cells
         assert contrast("#ffffff", colours[cell]) >= 4.5, cell
+
+
+def test_graph_view_keeps_the_best_supported_neighbours() -> None:
+    from kg.pages import Vocabulary, neighbourhood
+
+    def edge(n: int, sources: int) -> dict[str, object]:
+        node = {"id": f"n{n}", "label": f"node {n}", "__typename": "Therapy", "relations": []}
+        evidence = {"sourceCount": sources, "strongestCertainty": "HEDGED", "promotionalOnly": False}
+        return {"relation": "INVESTIGATED_FOR", "direction": "INCOMING", "node": node, "evidence": evidence}
+
+    entity = {"id": "c", "label": "centre", "__typename": "Disease", "relations": [edge(n, n % 4) for n in range(10)]}
+    network = neighbourhood(entity, Vocabulary({}), limit=4)
+    kept = {n["id"] for n in network["nodes"]} - {"c"}
+    assert kept == {"n3", "n7", "n2", "n6"}  # three sources, then two
+    assert network["neighbours"] == 10
+    assert all(e["target"] == "c" and e["source"] in kept for e in network["edges"])

@@ -95,6 +95,35 @@ class _Cache:
             self.size -= len(old.body)
 
 
+Headers = list[tuple[bytes, bytes]]
+
+
+class Replays:
+    """Whole responses (headers and body) by request (path, query string, Accept), least recently used first;
+    bounded in entries and bytes. One per worker process; a release never changes."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.items: OrderedDict[tuple[str, bytes, bytes], tuple[Headers, bytes]] = OrderedDict()
+
+    def get(self, key: tuple[str, bytes, bytes]) -> tuple[Headers, bytes] | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[str, bytes, bytes], headers: Headers, body: bytes) -> None:
+        if self.entries == 0 or len(body) > self.max_bytes // 8 or key in self.items:
+            return
+        self.items[key] = (headers, body)
+        self.size += len(body)
+        while len(self.items) > self.entries or self.size > self.max_bytes:
+            _, (_, old) = self.items.popitem(last=False)
+            self.size -= len(old)
+
+
 class _CappedWriter(io.BytesIO):
     """A binary sink for pyoxigraph's serializers that refuses to grow past ``limit`` bytes."""
 
@@ -153,10 +182,12 @@ class Executor:
         self.retire = retire
         self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
         self.requests: dict[tuple[str, bytes, bytes], str] = {}
+        """GET requests already answered (path, query string, Accept) -> their cache key: see kg.fastpath."""
         self.row_cache: OrderedDict[str, list[dict[str, Term]]] = OrderedDict()
         self.graphql_answers: OrderedDict[str, bytes] = OrderedDict()
         """GraphQL answers without errors, by the SHA-256 of the request body (see kg.fastpath)."""
-        """GET requests already answered (path, query string, Accept) -> their cache key: see kg.fastpath."""
+        self.page_answers = Replays(self.cache.entries, settings.cache_bytes // 4)
+        """Pages and resource descriptions already answered, replayed whole (see kg.fastpath)."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
         self.store_queries = 0

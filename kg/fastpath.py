@@ -1,7 +1,11 @@
-"""Repeated requests answered before routing. An exact repeat of a GET to /sparql or /queries/{name} whose answer is
-cached is sent straight from the cache, with its ETag (or 304); so is an exact repeat of a GraphQL POST whose answer
-had no errors. Data never changes within a release, so this is the same answer the full stack would give, for a
-fraction of the work."""
+"""Repeated requests answered before routing. Data never changes within a release, so a repeat gets the same answer
+the full stack would give, for a fraction of the work:
+
+- an exact repeat of a GET to /sparql or /queries/{name} whose answer is cached is sent from the answer cache, with
+  its ETag (or 304);
+- an exact repeat of a GET to a page or a resource description (/id/..., /ontology, /explore/..., /matrix, /search,
+  /graph/..., and the home page) replays the response the app gave, headers included (or 304);
+- an exact repeat of a GraphQL POST whose answer had no errors replays that answer."""
 
 from __future__ import annotations
 
@@ -12,15 +16,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.executor import Executor
 
+Key = tuple[str, bytes, bytes]
+
 GRAPHQL_BODY_LIMIT = 64 * 1024
+PAGES = ("/id/", "/explore/", "/graph/")
+PAGE_PATHS = {"/", "/ontology", "/matrix", "/search"}
 
 
-def request_key(scope: Scope) -> tuple[str, bytes, bytes] | None:
-    """(path, query string, Accept) of a plain GET to a query route; None for anything else (CORS, conditional...)."""
+def get_key(scope: Scope) -> Key | None:
+    """(path, query string, Accept) of a plain GET; None for anything else (CORS, conditional...)."""
     if scope["type"] != "http" or scope["method"] != "GET":
-        return None
-    path: str = scope["path"]
-    if path != "/sparql" and not path.startswith("/queries/"):
         return None
     accept = b""
     for name, value in scope["headers"]:
@@ -28,7 +33,54 @@ def request_key(scope: Scope) -> tuple[str, bytes, bytes] | None:
             accept = value
         elif name == b"origin":
             return None  # CORS responses take the full path
-    return path, scope["query_string"], accept
+    return scope["path"], scope["query_string"], accept
+
+
+def request_key(scope: Scope) -> Key | None:
+    """The key of a plain GET to a query route (/sparql, /queries/{name})."""
+    path: str = scope.get("path", "")
+    if path != "/sparql" and not path.startswith("/queries/"):
+        return None
+    return get_key(scope)
+
+
+def page_key(scope: Scope) -> Key | None:
+    """The key of a plain GET to a page or a resource description."""
+    path: str = scope.get("path", "")
+    if path not in PAGE_PATHS and not path.startswith(PAGES) and not path.startswith("/ontology."):
+        return None
+    return get_key(scope)
+
+
+def _conditional(scope: Scope, etag: bytes) -> bool:
+    return any(name == b"if-none-match" and etag in value for name, value in scope["headers"])
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _capture(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, extra: list[tuple[bytes, bytes]]
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """Run the app, passing its response on (with ``extra`` headers), and return what it sent."""
+    status = 0
+    headers: list[tuple[bytes, bytes]] = []
+    parts: list[bytes] = []
+
+    async def capture(message: Message) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = [*message.get("headers", []), *extra]
+            message = {**message, "headers": headers}
+        elif message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+        await send(message)
+
+    await app(scope, receive, capture)
+    return status, headers, b"".join(parts)
 
 
 class FastPath:
@@ -36,48 +88,73 @@ class FastPath:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/graphql":
-            await self.graphql(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        executor: Executor | None = getattr(scope["app"].state, "executor", None)
+        if executor is None or not executor.backend.cacheable or executor.cache.entries == 0:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "POST" and scope["path"] == "/graphql":
+            await self.graphql(executor, scope, receive, send)
             return
         key = request_key(scope)
         if key is not None:
-            executor: Executor | None = getattr(scope["app"].state, "executor", None)
-            answer = executor.answered(key) if executor is not None else None
-            if answer is not None and executor is not None:
-                etag = answer.etag.encode()
-                headers = [
-                    (b"etag", etag),
-                    (b"x-kg-release", executor.release.encode()),
-                    (b"cache-control", b"public, no-cache"),
-                    (b"vary", b"Accept"),
-                ]
-                if any(name == b"if-none-match" and etag in value for name, value in scope["headers"]):
-                    await send({"type": "http.response.start", "status": 304, "headers": headers})
-                    await send({"type": "http.response.body", "body": b""})
-                    return
-                headers += [
-                    (b"content-type", answer.format.content_type.encode()),
-                    (b"content-length", str(len(answer.body)).encode()),
-                ]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": answer.body})
-                return
+            await self.query(executor, key, scope, receive, send)
+            return
+        key = page_key(scope)
+        if key is not None:
+            await self.page(executor, key, scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
-    async def graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
-        executor: Executor | None = getattr(scope["app"].state, "executor", None)
+    async def query(self, executor: Executor, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = executor.answered(key)
+        if answer is None:
+            await self.app(scope, receive, send)
+            return
+        etag = answer.etag.encode()
+        headers = [
+            (b"etag", etag),
+            (b"x-kg-release", executor.release.encode()),
+            (b"cache-control", b"public, no-cache"),
+            (b"vary", b"Accept"),
+        ]
+        if _conditional(scope, etag):
+            await _send(send, 304, headers, b"")
+            return
+        headers += [
+            (b"content-type", answer.format.content_type.encode()),
+            (b"content-length", str(len(answer.body)).encode()),
+        ]
+        await _send(send, 200, headers, answer.body)
+
+    async def page(self, executor: Executor, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
+        cached = executor.page_answers.get(key)
+        if cached is not None:
+            headers, body = cached
+            etag = next((value for name, value in headers if name == b"etag"), None)
+            if etag is not None and _conditional(scope, etag):
+                kept = [(n, v) for n, v in headers if n not in (b"content-type", b"content-length")]
+                await _send(send, 304, kept, b"")
+                return
+            await _send(send, 200, headers, body)
+            return
+        release = executor.release
+        status, headers, body = await _capture(self.app, scope, receive, send, [])
+        if status == 200 and executor.release == release:
+            executor.page_answers.put(key, headers, body)
+
+    async def graphql(self, executor: Executor, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"")
         cacheable = (
-            executor is not None
-            and executor.backend.cacheable
-            and executor.cache.entries > 0
-            and length.isdigit()
+            length.isdigit()
             and int(length) <= GRAPHQL_BODY_LIMIT
             and b"origin" not in headers
             and headers.get(b"x-kg-debug", b"") not in (b"1", b"true")
         )
-        if not cacheable or executor is None:
+        if not cacheable:
             await self.app(scope, receive, send)
             return
         chunks = []
@@ -95,18 +172,12 @@ class FastPath:
         cached = answers.get(key)
         release = executor.release.encode()
         if cached is not None:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(cached)).encode()),
-                        (b"x-kg-release", release),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": cached})
+            headers_out = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(cached)).encode()),
+                (b"x-kg-release", release),
+            ]
+            await _send(send, 200, headers_out, cached)
             return
 
         replayed = False
@@ -118,20 +189,7 @@ class FastPath:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        status = 0
-        parts: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), (b"x-kg-release", release)]}
-            elif message["type"] == "http.response.body":
-                parts.append(message.get("body", b""))
-            await send(message)
-
-        await self.app(scope, replay, capture)
-        answer = b"".join(parts)
+        status, _, answer = await _capture(self.app, scope, replay, send, [(b"x-kg-release", release)])
         if status == 200 and b'"errors"' not in answer:
             answers[key] = answer
             while len(answers) > executor.cache.entries:

@@ -93,9 +93,26 @@ def test_pages_are_cached_with_etags(app_client: TestClient) -> None:
     first = app_client.get("/id/lupus", headers=BROWSER)
     etag = first.headers["etag"]
     again = app_client.get("/id/lupus", headers=BROWSER | {"if-none-match": etag})
-    assert again.status_code == 304
+    assert again.status_code == 304 and again.headers["etag"] == etag
     assert first.headers["x-kg-release"]
     assert "script-src 'self'" in first.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", ["/id/msc-therapy", "/id/msc-therapy.ttl", "/ontology", "/matrix", "/search?q=msc"])
+def test_a_repeated_request_gets_the_same_response(app_client: TestClient, path: str) -> None:
+    """Repeats are replayed before routing (kg.fastpath): same status, body and headers as the first answer."""
+    first, second = (app_client.get(path, headers=BROWSER) for _ in range(2))
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content
+    skip = {"x-request-id", "date", "server"}
+    assert {k: v for k, v in first.headers.items() if k not in skip} == {
+        k: v for k, v in second.headers.items() if k not in skip
+    }
+    other = app_client.get(path, headers={"accept": "application/n-triples"})
+    if path in ("/id/msc-therapy", "/ontology"):  # negotiated: the key includes Accept
+        assert other.headers["content-type"].startswith("application/n-triples")
+    else:  # an extension decides the format, and the other pages are HTML only
+        assert other.content == first.content
 
 
 def test_ontology_dereferences_to_the_ontology_file(app_client: TestClient, store: ox.Store) -> None:

@@ -20,14 +20,14 @@ from typing import Any, Final
 import pyoxigraph as ox
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from kg.errors import KgError, NotFound
 from kg.executor import Answer, Executor
 from kg.formats import GRAPHS, Format, by_name, negotiate, parse_accept
 from kg.graphql.context import Context
-from kg.graphql.model import Certainty, Relation
-from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD, curie
+from kg.graphql.model import Certainty, Relation, to_iri
+from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD, curie, expand
 from kg.queries import Catalog
 from kg.sparql_endpoint import answer
 
@@ -40,6 +40,8 @@ EXTENSIONS: Final = {"html": HTML} | {
 }
 ONTOLOGY: Final = "https://w3id.org/scad/ontology"
 SKOS: Final = PREFIXES["skos"]
+SKOS_WORDS: Final = {SKOS + "broader": "is a kind of", SKOS + "narrower": "has as a kind"}
+"""How the SKOS hierarchy the sources state ("X is a kind of Y") reads in a sentence."""
 CERTAINTY_WORDS: Final = {
     "ASSERTED": "asserted",
     "REPORTED_FINDING": "reported finding",
@@ -145,6 +147,8 @@ class Vocabulary:
         term = self.terms.get(iri)
         if term is not None:
             return term.label
+        if iri in SKOS_WORDS:
+            return SKOS_WORDS[iri]
         return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
     def inverse_label(self, iri: str) -> str | None:
@@ -178,7 +182,9 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(href=href, curie=curie, certainty_word=lambda c: CERTAINTY_WORDS.get(c, c))
+        self.env.globals.update(
+            href=href, curie=curie, expand=expand, certainty_word=lambda c: CERTAINTY_WORDS.get(c, c)
+        )
         self.env.filters["kind_class"] = lambda kind: KIND_CLASSES.get(kind, "other")
         self.env.filters["plural"] = plural
         self.documents = {p.stem: p.read_text(encoding="utf-8") for p in (queries_dir / "graphql").glob("*.graphql")}
@@ -296,6 +302,10 @@ class Pages:
     async def search(self, request: Request) -> Response:
         """``/search?q=``: the search results without JavaScript (the same search as GraphQL's ``search``)."""
         text = request.query_params.get("q", "").strip()[:200]
+        iri = to_iri(text) if text.startswith(("http://", "https://")) or ":" in text else None
+        target = local_href(iri) if iri else None
+        if target is not None:  # a pasted IRI or CURIE of the graph: go to its page
+            return RedirectResponse(target, status_code=303)
 
         async def build() -> tuple[str, dict[str, Any]]:
             hits = []

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kg.errors import InvalidParameter, NotFound
 from kg.executor import Executor
+from kg.pages import Pages, prefers_html
 from kg.queries import Catalog, ParameterError, UnknownQuery
 from kg.sparql_endpoint import answer
 
@@ -14,8 +19,25 @@ RESERVED = {"format"}
 
 
 async def list_queries(request: Request) -> Response:
+    """The catalogue: JSON, or a page for a browser (with a link that runs each query on its example)."""
     catalog: Catalog = request.app.state.catalog
-    return JSONResponse({"queries": [q.describe() | {"href": f"/queries/{q.name}"} for q in catalog]})
+    entries = [q.describe() | {"href": f"/queries/{q.name}"} for q in catalog]
+    if prefers_html(request):
+        pages: Pages = request.app.state.pages
+        return await pages.page(request, catalogue_page(entries))
+    return JSONResponse({"queries": entries})
+
+
+def catalogue_page(entries: list[dict[str, Any]]) -> Callable[[], Awaitable[tuple[str, dict[str, Any]]]]:
+    async def build() -> tuple[str, dict[str, Any]]:
+        for entry in entries:
+            examples = {p["name"]: p["example"] for p in entry["params"] if p["example"] is not None}
+            shown = "csv" if entry["kind"] in ("SELECT", "ASK") else "ttl"
+            entry["example"] = entry["href"] + "?" + urlencode(examples | {"format": shown})
+            entry["shown"] = "CSV" if shown == "csv" else "Turtle"
+        return "queries.html", {"queries": entries}
+
+    return build
 
 
 async def run_query(request: Request) -> Response:

@@ -6,6 +6,7 @@ accessibility rules."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
 from kg.namespaces import GRAPH, KGR
+from kg.queries import Catalog
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 RDF_FORMATS = {
@@ -287,7 +289,9 @@ def test_page_text_is_escaped(app_client: TestClient) -> None:
     assert "&lt;script&gt;alert" in response.text
 
 
-@pytest.mark.parametrize("path", ["/", "/id/lupus", "/id/source-000", "/explore/lupus", "/matrix", "/ontology"])
+@pytest.mark.parametrize(
+    "path", ["/", "/id/lupus", "/id/source-000", "/id/C003-084", "/explore/lupus", "/matrix", "/ontology", "/queries"]
+)
 def test_accessible_markup(app_client: TestClient, path: str) -> None:
     view = page(app_client, path)
     assert view.lang == "en"
@@ -333,3 +337,27 @@ def test_graph_view_keeps_the_best_supported_neighbours() -> None:
     assert kept == {"n3", "n7", "n2", "n6"}  # three sources, then two
     assert network["neighbours"] == 10
     assert all(e["target"] == "c" and e["source"] in kept for e in network["edges"])
+
+
+def test_a_pasted_iri_or_curie_opens_its_page(app_client: TestClient) -> None:
+    for text, target in [
+        ("https://w3id.org/scad/id/lupus", "/id/lupus"),
+        ("kgr:lupus", "/id/lupus"),
+        ("scad:Disease", "/ontology#Disease"),
+    ]:
+        response = app_client.get("/search", params={"q": text}, headers=BROWSER, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == target
+    elsewhere = app_client.get("/search", params={"q": "https://example.org/x"}, headers=BROWSER)
+    assert elsewhere.status_code == 200 and "Nothing matches" in elsewhere.text  # never a redirect off this site
+
+
+def test_the_catalogue_page_lists_every_named_query(app_client: TestClient, catalog: Catalog) -> None:
+    html = app_client.get("/queries", headers=BROWSER).text
+    for query in catalog:
+        assert f"<code>{query.name}</code>" in html
+    tries = [unescape(h) for h in re.findall(r'href="(/queries/[^"]+)"', html)]
+    assert len(tries) == len(list(catalog))
+    assert "/queries/disease_card?disease=kgr%3Alupus&format=csv" in tries
+    for link in tries:  # every example runs
+        assert app_client.get(link).status_code == 200, link
+    assert app_client.get("/queries").json()["queries"]  # programs still get JSON

@@ -16,7 +16,7 @@
 
   const nodes = data.nodes.map((n, i) => {
     const angle = (2 * Math.PI * i) / Math.max(1, data.nodes.length - 1);
-    const ring = n.center ? 0 : 220 + 60 * (i % 3);
+    const ring = n.center ? 0 : 260 + 80 * (i % 3);
     return { ...n, x: ring * Math.cos(angle), y: ring * Math.sin(angle), vx: 0, vy: 0 };
   });
   const byId = new Map(nodes.map((n) => [n.id, n]));
@@ -36,7 +36,7 @@
         let dx = a.x - b.x, dy = a.y - b.y;
         let d2 = dx * dx + dy * dy;
         if (d2 < 1) { dx = 1; dy = 0; d2 = 1; }
-        const force = 9000 / d2;
+        const force = 30000 / d2;
         const d = Math.sqrt(d2);
         a.vx += (dx / d) * force; a.vy += (dy / d) * force;
         b.vx -= (dx / d) * force; b.vy -= (dy / d) * force;
@@ -45,12 +45,12 @@
     edges.forEach((e) => {
       const dx = e.t.x - e.s.x, dy = e.t.y - e.s.y;
       const d = Math.max(1, Math.hypot(dx, dy));
-      const pull = (d - 120) * 0.04;
+      const pull = (d - 170) * 0.04;
       e.s.vx += (dx / d) * pull; e.s.vy += (dy / d) * pull;
       e.t.vx -= (dx / d) * pull; e.t.vy -= (dy / d) * pull;
     });
     nodes.forEach((n) => {
-      n.vx -= n.x * 0.01; n.vy -= n.y * 0.01;
+      n.vx -= n.x * 0.004; n.vy -= n.y * 0.006;
       if (n.center || n.fixed) { n.vx = 0; n.vy = 0; return; }
       const speed = Math.hypot(n.vx, n.vy);
       const limit = Math.min(speed, heat);
@@ -60,13 +60,21 @@
   };
   for (let k = 0; k < 300; k++) step(40 * (1 - k / 300) + 1);
 
+  // Stretch the layout to the shape of the box, then size the labels so they read at about 12 screen pixels.
+  const wide = Math.max(1, holder.clientWidth) / Math.max(1, holder.clientHeight);
+  const spanX = Math.max(1, ...nodes.map((n) => Math.abs(n.x)));
+  const spanY = Math.max(1, ...nodes.map((n) => Math.abs(n.y)));
+  const stretch = Math.min(1.8, Math.max(1, (wide * spanY) / spanX));
+  nodes.forEach((n) => { n.x *= stretch; });
   const svg = document.createElementNS(SVG, "svg");
-  svg.setAttribute("aria-hidden", "false");
   const fit = () => {
     const xs = nodes.map((n) => n.x), ys = nodes.map((n) => n.y);
-    const pad = 60;
-    const x0 = Math.min(...xs) - pad, y0 = Math.min(...ys) - pad;
-    svg.setAttribute("viewBox", `${x0} ${y0} ${Math.max(...xs) - x0 + pad} ${Math.max(...ys) - y0 + pad}`);
+    const padX = 170, padY = 50;  // room for the labels, which hang centred under the nodes
+    const x0 = Math.min(...xs) - padX, y0 = Math.min(...ys) - padY;
+    const w = Math.max(...xs) - x0 + padX, h = Math.max(...ys) - y0 + padY + 20;
+    svg.setAttribute("viewBox", `${x0} ${y0} ${w} ${h}`);
+    const unitsPerPixel = Math.max(w / Math.max(1, holder.clientWidth), h / Math.max(1, holder.clientHeight));
+    svg.setAttribute("font-size", String(Math.round(12 * unitsPerPixel)));
   };
   fit();
   const edgeLayer = document.createElementNS(SVG, "g");
@@ -101,11 +109,13 @@
     g.setAttribute("role", "link");
     g.setAttribute("aria-label", `${n.label} (${n.kind})`);
     g.dataset.id = n.id;
+    const radius = n.center ? 16 : 7 + Math.min(8, degree.get(n) || 0);
     const circle = document.createElementNS(SVG, "circle");
-    circle.setAttribute("r", String(n.center ? 16 : 7 + Math.min(8, degree.get(n) || 0)));
+    circle.setAttribute("r", String(radius));
     const text = document.createElementNS(SVG, "text");
     text.setAttribute("x", "0");
-    text.setAttribute("y", n.center ? "30" : "22");
+    text.setAttribute("y", String(radius + 2));
+    text.setAttribute("dy", "0.9em");
     text.setAttribute("text-anchor", "middle");
     text.textContent = n.label;
     g.append(circle, text);

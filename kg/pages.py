@@ -228,6 +228,11 @@ class Pages:
             for row in await self.rows(request, "ontology_terms"):
                 iri = row["term"].value
                 terms.setdefault(iri, Term(iri)).facts[row["field"].value].append(row["value"].value)
+            for term in list(terms.values()):  # the reverse links, for the documentation of each class
+                for field, reverse in (("parent", "child"), ("domain", "domainOf"), ("range", "rangeOf")):
+                    for target in term.facts.get(field, []):
+                        if target in terms:
+                            terms[target].facts[reverse].append(term.iri)
             self._vocabulary = Vocabulary(terms)
         return self._vocabulary
 

@@ -1,5 +1,6 @@
-"""Load: 64 concurrent connections for 20 s on a mix of GraphQL, SPARQL and named queries, against `kg serve` on
-127.0.0.1 with wrk (bounded in time, loopback only). Zero errors allowed; the figures are printed."""
+"""Load: 64 concurrent connections for 20 s on a mix of GraphQL, SPARQL, named queries and pages (a quarter each of
+GraphQL and pages, half SPARQL and named queries), against `kg serve` on 127.0.0.1 with wrk (bounded in time,
+loopback only). Zero errors allowed; the figures are printed."""
 
 from __future__ import annotations
 
@@ -24,14 +25,20 @@ def mix_script(path: Path) -> None:
     gets += ["/queries/diseases_for_therapy?therapy=kgr%3Amsc-therapy", "/queries/autoimmune_diseases"]
     gets += ["/queries/outcomes_for_disease?disease=kgr%3A" + d for d in DISEASES]
     bodies = [json.dumps({"query": CARD, "variables": {"id": f"kgr:{d}"}}) for d in DISEASES]
+    pages = [f"/id/{d}" for d in DISEASES] + [f"/explore/{d}" for d in DISEASES] + [f"/id/{d}.ttl" for d in DISEASES]
+    pages += ["/", "/matrix", "/ontology", "/search?q=stem", "/id/source-003", "/id/C003-084"]
     path.write_text(
         "local gets = {" + ",".join(json.dumps(g) for g in gets) + "}\n"
         "local bodies = {" + ",".join(json.dumps(b) for b in bodies) + "}\n"
+        "local pages = {" + ",".join(json.dumps(p) for p in pages) + "}\n"
         "local n = 0\n"
         "request = function()\n"
         "  n = n + 1\n"
-        "  if n % 3 == 0 then\n"
+        "  if n % 4 == 0 then\n"
         '    return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, bodies[math.random(#bodies)])\n'
+        "  end\n"
+        "  if n % 4 == 1 then\n"
+        '    return wrk.format("GET", pages[math.random(#pages)], {["Accept"] = "text/html,*/*;q=0.8"})\n'
         "  end\n"
         "  local path = gets[math.random(#gets)]\n"
         '  if string.sub(path, 1, 7) == "/sparql" then path = path .. "%0A%23" .. n end\n'

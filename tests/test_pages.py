@@ -361,3 +361,27 @@ def test_the_catalogue_page_lists_every_named_query(app_client: TestClient, cata
     for link in tries:  # every example runs
         assert app_client.get(link).status_code == 200, link
     assert app_client.get("/queries").json()["queries"]  # programs still get JSON
+
+
+def test_search_as_you_type_works_with_the_production_allow_list() -> None:
+    """The search box sends the stored `search` document by GET; the allow-list of production accepts it."""
+    from kg.app import create_app
+    from kg.settings import Settings
+
+    with TestClient(create_app(Settings(graphql_allowlist_only=True))) as client:
+        home = client.get("/", headers=BROWSER).text
+        document = unescape(re.search(r'data-document="([^"]*)"', home, re.S).group(1))  # type: ignore[union-attr]
+        answer = client.get("/graphql", params={"query": document, "variables": '{"text": "lupus", "first": 8}'})
+        assert answer.status_code == 200
+        assert answer.json()["data"]["search"][0]["entity"]["id"] == KGR + "lupus"
+        other = client.get("/graphql", params={"query": "{ sources { title } }"})
+        assert other.status_code == 403
+
+
+def test_ontology_page_links_classes_both_ways(app_client: TestClient) -> None:
+    html = app_client.get("/ontology", headers=BROWSER).text
+    therapy = html[html.index('id="Therapy"') : html.index("</section>", html.index('id="Therapy"'))]
+    text = " ".join(re.sub(r"<[^>]+>", " ", therapy).split())
+    assert "Parents scad:Entity" in text
+    assert "Subclasses scad:AdjunctTherapy , scad:CombinationTherapy" in text  # from rdfs:subClassOf in scad.ttl
+    assert "scad:investigatedFor" in text.split("Domain of", 1)[1]

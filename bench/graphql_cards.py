@@ -10,7 +10,6 @@ Results: bench/out/graphql.json and a Markdown table on stdout. Every run is bou
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-from run import HOST, OUT, ROOT, free_port, prepare_store, start, stop, wait_up, wrk
+from run import HOST, OUT, ROOT, free_port, on_each_graph, start, stop, wait_up, wrk
 
 CARD = (ROOT / "queries" / "graphql" / "disease_card.graphql").read_text()
 SEARCH = (ROOT / "queries" / "graphql" / "search.graphql").read_text()
@@ -138,16 +137,7 @@ def bench(name: str, store_dir: Path, seconds: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--graphs", default="real,1m")
-    parser.add_argument("--seconds", type=int, default=8)
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    results = []
-    for graph in args.graphs.split(","):
-        store_dir = prepare_store(graph)
-        results += bench(graph, store_dir, args.seconds)
-    (OUT / "graphql.json").write_text(json.dumps(results, indent=2))
+    results = on_each_graph(__doc__ or "", bench, "graphql.json")
     print("| graph | case | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
     for r in results:
         if "value" in r:

@@ -11,7 +11,6 @@ Results: bench/out/pages.json and a Markdown table on stdout. Every run is bound
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 from graphql_cards import post_script, serve
-from run import OUT, ROOT, prepare_store, stop, wrk
+from run import OUT, ROOT, on_each_graph, stop, wrk
 
 PAGE = (ROOT / "queries" / "graphql" / "entity_page.graphql").read_text()
 KGR = "https://w3id.org/scad/id/"
@@ -90,15 +89,7 @@ def bench(name: str, store_dir: Path, seconds: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--graphs", default="real,1m")
-    parser.add_argument("--seconds", type=int, default=8)
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    results = []
-    for graph in args.graphs.split(","):
-        results += bench(graph, prepare_store(graph), args.seconds)
-    (OUT / "pages.json").write_text(json.dumps(results, indent=2))
+    results = on_each_graph(__doc__ or "", bench, "pages.json")
     print("| graph | caches | case | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|")
     for r in results:
         cells = [r[k] for k in ("graph", "caches", "case", "rps", "p50_ms", "p99_ms", "errors")]

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -318,6 +319,26 @@ def prepare_store(graph: str, triples: int = 1_000_000) -> Path:
             check=True,
         )
     return store_dir
+
+
+Rows = list[dict[str, object]]
+
+
+def on_each_graph(description: str, bench: Callable[[str, Path, int], Rows], out: str) -> Rows:
+    """The command line the wrk benchmarks share (--graphs, --seconds): ``bench`` on each graph; rows kept in
+    bench/out/``out``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--graphs", default="real,1m", help="real, 1m, or both (comma-separated)")
+    parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench needs wrk: apt-get install wrk")
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: Rows = []
+    for graph in args.graphs.split(","):
+        results += bench(graph, prepare_store(graph), args.seconds)
+    (OUT / out).write_text(json.dumps(results, indent=2))
+    return results
 
 
 def main() -> None:

@@ -54,9 +54,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 6
     raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[bytes], graceful: signal.Signals = signal.SIGINT) -> None:
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(graceful)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -178,10 +178,4 @@ http {{
         wait_until_up(base + "/healthz", process, seconds=20)
         yield base
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGQUIT)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop(process, signal.SIGQUIT)  # nginx's graceful shutdown

@@ -180,7 +180,7 @@ def parse_duration_ms(text: str) -> float:
 
 def wrk(base: str, script: Path, seconds: int, connections: int) -> tuple[float, float, float, int]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(script), base],
         capture_output=True,
         text=True,
         timeout=seconds + 60,

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
 from kg.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.namespaces import PREFIXES
 from kg.observability import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.settings import Settings
 from kg.sparql_text import inline_rows, looks_like_update, query_form, service_calls
@@ -122,6 +123,25 @@ class Replays:
         while len(self.items) > self.entries or self.size > self.max_bytes:
             _, (_, old) = self.items.popitem(last=False)
             self.size -= len(old)
+
+
+PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)
+"""Graph formats written with the graph's prefixes (those a person reads)."""
+_NAMESPACES = {iri: name for name, iri in PREFIXES.items()}
+
+
+def used_prefixes(triples: Sequence[ox.Triple]) -> dict[str, str]:
+    """The prefixes of kg.namespaces that the IRIs of ``triples`` use (each namespace ends with # or /)."""
+    used: dict[str, str] = {}
+    for triple in triples:
+        for term in (triple.subject, triple.predicate, triple.object):
+            if isinstance(term, ox.NamedNode):
+                iri = term.value
+                cut = max(iri.rfind("#"), iri.rfind("/")) + 1
+                name = _NAMESPACES.get(iri[:cut])
+                if name is not None:
+                    used[name] = iri[:cut]
+    return used
 
 
 class _CappedWriter(io.BytesIO):
@@ -354,7 +374,13 @@ class Executor:
             elif isinstance(result, ox.QueryTriples):
                 if fmt.rdf is None:
                     raise NotAcceptable(f"a graph cannot be served as {fmt.media_type}")
-                result.serialize(sink, fmt.rdf)
+                if fmt.rdf in PREFIXED:  # for people: the graph's prefixes, triples sorted and grouped by subject
+                    triples = sorted(
+                        self._bounded(result), key=lambda t: (str(t.subject), str(t.predicate), str(t.object))
+                    )
+                    ox.serialize(triples, sink, fmt.rdf, prefixes=used_prefixes(triples))
+                else:
+                    result.serialize(sink, fmt.rdf)
             else:
                 if fmt.results is None:
                     raise NotAcceptable(f"query results cannot be served as {fmt.media_type}")
@@ -367,6 +393,17 @@ class Executor:
         body = sink.getvalue()
         self._check_rows(body, fmt)
         return body
+
+    def _bounded(self, triples: ox.QueryTriples) -> list[ox.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE, refused past KG_MAX_ROWS while they are read."""
+        kept: list[ox.Triple] = []
+        for triple in triples:
+            kept.append(triple)
+            if len(kept) > self.settings.max_rows:
+                raise ResultTooLarge(
+                    f"the answer has more than {self.settings.max_rows} rows (KG_MAX_ROWS); add a LIMIT"
+                )
+        return kept
 
     def _check_rows(self, body: bytes, fmt: Format) -> None:
         """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least 3 bytes in every format, so only large

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -206,6 +207,21 @@ def test_too_many_rows_is_422() -> None:
             "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"}
         )
         assert graph.status_code == 422
+        limited = small.get(
+            "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 50"}, headers={"Accept": "text/turtle"}
+        )
+        assert limited.status_code == 200
+        assert len(list(ox.parse(limited.content, ox.RdfFormat.TURTLE))) == 50
+
+
+def test_turtle_answers_use_the_graph_prefixes(client: TestClient) -> None:
+    query = "CONSTRUCT { ?d skos:prefLabel ?l } WHERE { ?d a scad:Disease ; skos:prefLabel ?l }"
+    turtle = client.get("/sparql", params={"query": query}, headers={"Accept": "text/turtle"}).text
+    declared = set(re.findall(r"^@prefix (\w+):", turtle, re.M))
+    assert declared == {"kgr", "skos"}  # only the prefixes the answer uses
+    assert "kgr:lupus skos:prefLabel " in turtle
+    ntriples = client.get("/sparql", params={"query": query}, headers={"Accept": "application/n-triples"}).content
+    assert set(ox.parse(turtle.encode(), ox.RdfFormat.TURTLE)) == set(ox.parse(ntriples, ox.RdfFormat.N_TRIPLES))
 
 
 def test_etag_release_header_and_if_none_match(client: TestClient) -> None:

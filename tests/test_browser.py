@@ -1,5 +1,6 @@
 """The pages in a real browser: Debian's Chromium driven by Playwright against `kg serve` on 127.0.0.1. A reader
-searches for lupus, opens the disease, reads its therapies and a quote, and opens the graph view. Screenshots go to
+searches for lupus, opens the disease, reads its therapies and a quote, and opens the graph view; the same pages read
+without JavaScript; and axe-core finds no accessibility violation on each kind of page. Screenshots go to
 test-artifacts/ (or $KG_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from conftest import ROOT
 from servers import kg_server, needs_program
 
 CHROMIUM = os.environ.get("KG_TEST_CHROMIUM", "/usr/bin/chromium")
+AXE = ROOT / ".tools" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+AXE_PAGES = [
+    *("/", "/matrix", "/ontology", "/queries", "/search?q=stem", "/explore/lupus"),
+    *("/id/lupus", "/id/source-000", "/id/C003-084", "/id/lupus_map-mondo-0007915", "/id/no-such-thing"),
+]
 ARTIFACTS = Path(os.environ.get("KG_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 FLAGS = [
     "--headless",
@@ -118,3 +125,24 @@ def test_pages_read_without_javascript(browser: object, site: str) -> None:
         assert page.locator("table.matrix td.cell[class*=c-]").count() > 10
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", AXE_PAGES)
+def test_pages_pass_axe(browser: object, site: str, path: str) -> None:
+    """axe-core, the accessibility engine, finds no WCAG 2.1 A/AA or best-practice violation on the rendered page."""
+    if not AXE.is_file():
+        message = f"axe-core is not at {AXE} (npm install --prefix .tools axe-core@4); .ci/run installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]  # to inject axe; pages allow no inline script
+    page = context.new_page()
+    try:
+        page.goto(site + path)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("rules => axe.run(document, {runOnly: rules})", AXE_RULES)
+    finally:
+        context.close()
+    assert len(result["passes"]) > 20  # the engine ran
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in result["violations"]]
+    assert not violations, violations

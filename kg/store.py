@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import BackendUnavailable, QuerySyntaxError
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, sparql_prologue
 from kg.queries import NamedQuery
 from kg.release import BUILD_RECORD, file_hashes, release_id
 from kg.settings import Settings
@@ -22,6 +22,9 @@ from kg.sparql_text import inline_values
 
 Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
+PROLOGUE = sparql_prologue()
+"""Sent before every query to a remote endpoint, so the prefixes of kg.namespaces are predefined there as on the
+embedded store (a query may redefine them)."""
 
 
 def memory_store(quads: Iterable[ox.Quad]) -> ox.Store:
@@ -147,9 +150,7 @@ class RemoteBackend:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> Result:
-        # the prefixes of kg.namespaces are predefined, as on the embedded store; a query may redefine them
-        prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
-        form: list[tuple[str, str]] = [("query", prologue + inline_values(text, bindings or {}))]
+        form: list[tuple[str, str]] = [("query", PROLOGUE + inline_values(text, bindings or {}))]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]
         headers = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}

@@ -17,7 +17,7 @@ import queue
 import threading
 import traceback
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -96,35 +96,6 @@ class _Cache:
             self.size -= len(old.body)
 
 
-Headers = list[tuple[bytes, bytes]]
-
-
-class Replays:
-    """Whole responses (headers and body) by request (path, query string, Accept), least recently used first;
-    bounded in entries and bytes. One per worker process; a release never changes."""
-
-    def __init__(self, entries: int, max_bytes: int) -> None:
-        self.entries = entries
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.items: OrderedDict[tuple[str, bytes, bytes], tuple[Headers, bytes]] = OrderedDict()
-
-    def get(self, key: tuple[str, bytes, bytes]) -> tuple[Headers, bytes] | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
-
-    def put(self, key: tuple[str, bytes, bytes], headers: Headers, body: bytes) -> None:
-        if self.entries == 0 or len(body) > self.max_bytes // 8 or key in self.items:
-            return
-        self.items[key] = (headers, body)
-        self.size += len(body)
-        while len(self.items) > self.entries or self.size > self.max_bytes:
-            _, (_, old) = self.items.popitem(last=False)
-            self.size -= len(old)
-
-
 PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)
 """Graph formats written with the graph's prefixes (those a person reads)."""
 _NAMESPACES = {iri: name for name, iri in PREFIXES.items()}
@@ -201,13 +172,12 @@ class Executor:
         self.settings = settings
         self.retire = retire
         self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
-        self.requests: dict[tuple[str, bytes, bytes], str] = {}
-        """GET requests already answered (path, query string, Accept) -> their cache key: see kg.fastpath."""
+        self.requests: dict[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = {}
+        """GET requests already answered (path, query string, Accept) -> the cache key of their answer and the headers
+        their route adds to it (see kg.fastpath)."""
         self.row_cache: OrderedDict[str, list[dict[str, Term]]] = OrderedDict()
         self.graphql_answers: OrderedDict[str, bytes] = OrderedDict()
         """GraphQL answers without errors, by the SHA-256 of the request body (see kg.fastpath)."""
-        self.page_answers = Replays(self.cache.entries, settings.cache_bytes // 4)
-        """Pages and resource descriptions already answered, replayed whole (see kg.fastpath)."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
         self.store_queries = 0
@@ -303,16 +273,18 @@ class Executor:
                 self.row_cache.popitem(last=False)
         return rows, True
 
-    def remember(self, request: tuple[str, bytes, bytes], plan: Plan) -> None:
-        """Note that this exact GET request is answered by ``plan``, so a repeat can be served before routing."""
+    def remember(self, request: tuple[str, bytes, bytes], key: str, headers: Mapping[str, str]) -> None:
+        """Note that this exact GET request is answered by the cached answer ``key`` with ``headers`` added, so a
+        repeat can be served before routing."""
         if self.backend.cacheable and self.cache.entries:
             if len(self.requests) >= self.cache.entries:
                 self.requests.clear()
-            self.requests[request] = plan.key
+            self.requests[request] = (key, headers)
 
-    def answered(self, request: tuple[str, bytes, bytes]) -> Answer | None:
-        key = self.requests.get(request)
-        return None if key is None else self.cache.get(key)
+    def answered(self, request: tuple[str, bytes, bytes]) -> tuple[Answer, Mapping[str, str]] | None:
+        found = self.requests.get(request)
+        answer = None if found is None else self.cache.get(found[0])
+        return None if answer is None or found is None else (answer, found[1])
 
     async def execute(self, plan: Plan) -> Answer:
         cached = self.cache.get(plan.key)

@@ -1,10 +1,8 @@
 """Repeated requests answered before routing. Data never changes within a release, so a repeat gets the same answer
 the full stack would give, for a fraction of the work:
 
-- an exact repeat of a GET to /sparql or /queries/{name} whose answer is cached is sent from the answer cache, with
-  its ETag (or 304);
-- an exact repeat of a GET to a page or a resource description (/id/..., /ontology, /explore/..., /matrix, /search,
-  /graph/..., and the home page) replays the response the app gave, headers included (or 304);
+- an exact repeat of a GET whose route remembered its answer (a query, a resource description, a page) is sent from
+  the answer cache with the route's headers, or answered 304;
 - an exact repeat of a GraphQL POST whose answer had no errors replays that answer."""
 
 from __future__ import annotations
@@ -19,11 +17,9 @@ from kg.executor import Executor
 Key = tuple[str, bytes, bytes]
 
 GRAPHQL_BODY_LIMIT = 64 * 1024
-PAGES = ("/id/", "/explore/", "/graph/")
-PAGE_PATHS = {"/", "/ontology", "/matrix", "/search"}
 
 
-def get_key(scope: Scope) -> Key | None:
+def request_key(scope: Scope) -> Key | None:
     """(path, query string, Accept) of a plain GET; None for anything else (CORS, conditional...)."""
     if scope["type"] != "http" or scope["method"] != "GET":
         return None
@@ -34,22 +30,6 @@ def get_key(scope: Scope) -> Key | None:
         elif name == b"origin":
             return None  # CORS responses take the full path
     return scope["path"], scope["query_string"], accept
-
-
-def request_key(scope: Scope) -> Key | None:
-    """The key of a plain GET to a query route (/sparql, /queries/{name})."""
-    path: str = scope.get("path", "")
-    if path != "/sparql" and not path.startswith("/queries/"):
-        return None
-    return get_key(scope)
-
-
-def page_key(scope: Scope) -> Key | None:
-    """The key of a plain GET to a page or a resource description."""
-    path: str = scope.get("path", "")
-    if path not in PAGE_PATHS and not path.startswith(PAGES) and not path.startswith("/ontology."):
-        return None
-    return get_key(scope)
 
 
 def _conditional(scope: Scope, etag: bytes) -> bool:
@@ -99,26 +79,18 @@ class FastPath:
             await self.graphql(executor, scope, receive, send)
             return
         key = request_key(scope)
-        if key is not None:
-            await self.query(executor, key, scope, receive, send)
-            return
-        key = page_key(scope)
-        if key is not None:
-            await self.page(executor, key, scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-    async def query(self, executor: Executor, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
-        answer = executor.answered(key)
-        if answer is None:
+        found = executor.answered(key) if key is not None else None
+        if found is None:
             await self.app(scope, receive, send)
             return
+        answer, extra = found
         etag = answer.etag.encode()
         headers = [
             (b"etag", etag),
             (b"x-kg-release", executor.release.encode()),
             (b"cache-control", b"public, no-cache"),
-            (b"vary", b"Accept"),
+            (b"vary", b"Accept, Origin"),  # as the full stack, where the CORS middleware adds Origin
+            *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()),
         ]
         if _conditional(scope, etag):
             await _send(send, 304, headers, b"")
@@ -128,22 +100,6 @@ class FastPath:
             (b"content-length", str(len(answer.body)).encode()),
         ]
         await _send(send, 200, headers, answer.body)
-
-    async def page(self, executor: Executor, key: Key, scope: Scope, receive: Receive, send: Send) -> None:
-        cached = executor.page_answers.get(key)
-        if cached is not None:
-            headers, body = cached
-            etag = next((value for name, value in headers if name == b"etag"), None)
-            if etag is not None and _conditional(scope, etag):
-                kept = [(n, v) for n, v in headers if n not in (b"content-type", b"content-length")]
-                await _send(send, 304, kept, b"")
-                return
-            await _send(send, 200, headers, body)
-            return
-        release = executor.release
-        status, headers, body = await _capture(self.app, scope, receive, send, [])
-        if status == 200 and executor.release == release:
-            executor.page_answers.put(key, headers, body)
 
     async def graphql(self, executor: Executor, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])

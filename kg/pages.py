@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 import pyoxigraph as ox
@@ -24,12 +25,13 @@ from starlette.responses import RedirectResponse, Response
 
 from kg.errors import KgError, NotFound
 from kg.executor import Answer, Executor
+from kg.fastpath import request_key
 from kg.formats import GRAPHS, Format, by_name, negotiate, parse_accept
 from kg.graphql.context import Context
 from kg.graphql.model import Certainty, Relation, to_iri
 from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD, curie, expand
 from kg.queries import Catalog
-from kg.sparql_endpoint import answer
+from kg.sparql_endpoint import answer, cache_headers, not_modified
 
 HERE: Final = Path(__file__).parent
 HTML: Final = Format("text/html")
@@ -67,6 +69,8 @@ CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
+PAGE_HEADERS: Final = MappingProxyType({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
+"""What a page adds to the headers of every answer (kg.sparql_endpoint.cache_headers)."""
 
 
 def prefers_html(request: Request) -> bool:
@@ -247,22 +251,16 @@ class Pages:
     # -- responses --------------------------------------------------------------------------------------------
 
     async def page(self, request: Request, build: Callable[[], Awaitable[tuple[str, dict[str, Any]]]]) -> Response:
-        """An HTML page: from the cache when this release already rendered it, else built, rendered and kept."""
+        """An HTML page: from the cache when this release already rendered it, else built, rendered and kept; a
+        repeat of the same request is then answered before routing (kg.fastpath)."""
         executor: Executor = request.app.state.executor
         digest = hashlib.sha256(f"page\x1f{executor.release}\x1f{request.url.path}\x1f{request.url.query}".encode())
         key = digest.hexdigest()
         etag = f'"{executor.release}-{key[:20]}"'
-        headers = {
-            "ETag": etag,
-            "X-KG-Release": executor.release,
-            "Cache-Control": "public, no-cache",
-            "Vary": "Accept",
-            "Content-Security-Policy": CSP,
-            "X-Content-Type-Options": "nosniff",
-        }
-        tags = request.headers.get("if-none-match", "")
-        if etag in [t.strip() for t in tags.split(",")]:
-            return Response(status_code=304, headers=headers)
+        headers = {**cache_headers(etag, executor.release), **PAGE_HEADERS}
+        unchanged = not_modified(request, etag, headers)
+        if unchanged is not None:
+            return unchanged
         cached = executor.cache.get(key)
         if cached is None:
             template, context = await build()
@@ -270,7 +268,10 @@ class Pages:
             cached = Answer(body, HTML, etag)
             if executor.backend.cacheable:
                 executor.cache.put(key, cached)
-        return Response(cached.body, media_type="text/html; charset=utf-8", headers=headers)
+        repeat = request_key(request.scope)
+        if repeat is not None:
+            executor.remember(repeat, key, PAGE_HEADERS)
+        return Response(cached.body, media_type=HTML.content_type, headers=headers)
 
     def render(self, request: Request, template: str, **context: Any) -> str:
         executor: Executor | None = getattr(request.app.state, "executor", None)
@@ -447,15 +448,14 @@ class Pages:
         catalog: Catalog = request.app.state.catalog
         executor: Executor = request.app.state.executor
         plan = executor.plan(catalog.get(query).text, bindings=dict(_variables(params)), format_name=fmt.media_type)
-        response = await answer(request, executor, plan)
-        response.headers["Vary"] = "Accept"
+        headers: dict[str, str] = {}
         if base is not None:
             extension = next(k for k, v in EXTENSIONS.items() if v is fmt)
-            response.headers["Content-Location"] = f"{base}.{extension}"
-            response.headers["Link"] = ", ".join(
+            headers["Content-Location"] = f"{base}.{extension}"
+            headers["Link"] = ", ".join(
                 f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"' for a in self.alternates(base)
             )
-        return response
+        return await answer(request, executor, plan, headers)
 
     @staticmethod
     def alternates(base: str) -> list[dict[str, str]]:

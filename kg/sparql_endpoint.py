@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -69,6 +71,9 @@ async def protocol_params(request: Request, settings: Settings) -> list[tuple[st
     )
 
 
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+
+
 def answer_response(answer: Answer, release: str) -> Response:
     return Response(answer.body, media_type=answer.format.content_type, headers=cache_headers(answer.etag, release))
 
@@ -77,10 +82,11 @@ def cache_headers(etag: str, release: str) -> dict[str, str]:
     return {"ETag": etag, "X-KG-Release": release, "Cache-Control": "public, no-cache", "Vary": "Accept"}
 
 
-def not_modified(request: Request, plan: Plan, release: str) -> Response | None:
+def not_modified(request: Request, etag: str, headers: Mapping[str, str]) -> Response | None:
+    """304 with ``headers`` when the client already has the answer tagged ``etag``."""
     tags = request.headers.get("if-none-match")
-    if tags and (tags.strip() == "*" or plan.etag in [t.strip() for t in tags.split(",")]):
-        return Response(status_code=304, headers=cache_headers(plan.etag, release))
+    if tags and (tags.strip() == "*" or etag in [t.strip() for t in tags.split(",")]):
+        return Response(status_code=304, headers=dict(headers))
     return None
 
 
@@ -113,16 +119,19 @@ async def sparql(request: Request) -> Response:
     return await answer(request, executor, plan)
 
 
-async def answer(request: Request, executor: Executor, plan: Plan) -> Response:
-    """The response for a planned query: 304 when the client has it, else the (cached or new) answer."""
-    unchanged = not_modified(request, plan, executor.release)
+async def answer(request: Request, executor: Executor, plan: Plan, headers: Mapping[str, str] = NO_HEADERS) -> Response:
+    """The response for a planned query, with the route's own ``headers``: 304 when the client has it, else the
+    (cached or new) answer."""
+    unchanged = not_modified(request, plan.etag, {**cache_headers(plan.etag, executor.release), **headers})
     if unchanged is not None:
         return unchanged
     result = await executor.execute(plan)
     key = request_key(request.scope)
     if key is not None:
-        executor.remember(key, plan)
-    return answer_response(result, executor.release)
+        executor.remember(key, plan.key, headers)
+    response = answer_response(result, executor.release)
+    response.headers.update(headers)
+    return response
 
 
 def wants_html(request: Request) -> bool:

@@ -133,3 +133,15 @@ def test_release_header_and_etag_on_named_queries(client: TestClient) -> None:
     first = client.get("/queries/negated_claims")
     assert first.headers["x-kg-release"] and first.headers["etag"]
     assert client.get("/queries/negated_claims", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+
+def test_a_repeated_query_gets_the_same_headers(client: TestClient) -> None:
+    """The repeat is answered before routing (kg.fastpath) with the headers the full stack gave the first time."""
+    path = "/queries/diseases_for_therapy?therapy=kgr%3Amsc-therapy"
+    first, second = (client.get(path, headers={"Accept": "text/csv"}) for _ in range(2))
+    assert first.content == second.content
+    skip = {"x-request-id", "date", "server"}
+    assert {k: v for k, v in first.headers.items() if k not in skip} == {
+        k: v for k, v in second.headers.items() if k not in skip
+    }
+    assert client.app.state.executor.answered((path.split("?")[0], path.split("?")[1].encode(), b"text/csv"))  # type: ignore[attr-defined]

@@ -16,7 +16,6 @@ import logging
 import queue
 import threading
 import traceback
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +25,7 @@ import pyoxigraph as ox
 
 from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
 from kg.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.lru import Lru
 from kg.namespaces import PREFIXES
 from kg.observability import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.settings import Settings
@@ -62,38 +62,13 @@ class Answer:
     cached: bool = False
 
 
-class _Cache:
-    """Least-recently-used answers, bounded in entries and bytes. One per worker process; a release never changes."""
-
-    def __init__(self, entries: int, max_bytes: int) -> None:
-        self.entries = entries
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.items: OrderedDict[str, Answer] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
+class _Answers(Lru[str, Answer]):
+    """Serialized answers by plan key, bounded in entries and bytes; every lookup is counted in the metrics."""
 
     def get(self, key: str) -> Answer | None:
-        answer = self.items.get(key)
-        if answer is None:
-            self.misses += 1
-            CACHE.labels("miss").inc()
-            return None
-        self.items.move_to_end(key)
-        self.hits += 1
-        CACHE.labels("hit").inc()
+        answer = super().get(key)
+        CACHE.labels("miss" if answer is None else "hit").inc()
         return answer
-
-    def put(self, key: str, answer: Answer) -> None:
-        if self.entries == 0 or len(answer.body) > self.max_bytes // 4:
-            return
-        if key in self.items:
-            return
-        self.items[key] = answer
-        self.size += len(answer.body)
-        while len(self.items) > self.entries or self.size > self.max_bytes:
-            _, old = self.items.popitem(last=False)
-            self.size -= len(old.body)
 
 
 PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)
@@ -171,12 +146,13 @@ class Executor:
         self.backend = backend
         self.settings = settings
         self.retire = retire
-        self.cache = _Cache(settings.cache_entries if backend.cacheable else 0, settings.cache_bytes)
+        entries = settings.cache_entries if backend.cacheable else 0
+        self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body))
         self.requests: dict[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = {}
         """GET requests already answered (path, query string, Accept) -> the cache key of their answer and the headers
         their route adds to it (see kg.fastpath)."""
-        self.row_cache: OrderedDict[str, list[dict[str, Term]]] = OrderedDict()
-        self.graphql_answers: OrderedDict[str, bytes] = OrderedDict()
+        self.row_cache: Lru[str, list[dict[str, Term]]] = Lru(entries)
+        self.graphql_answers: Lru[str, bytes] = Lru(entries)
         """GraphQL answers without errors, by the SHA-256 of the request body (see kg.fastpath)."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
@@ -247,7 +223,6 @@ class Executor:
         key = hashlib.sha256(f"{text}\x1f{bound!r}".encode()).hexdigest()
         cached = self.row_cache.get(key)
         if cached is not None:
-            self.row_cache.move_to_end(key)
             return cached, False
 
         def job() -> list[dict[str, Term]]:
@@ -267,10 +242,7 @@ class Executor:
                 del result
 
         rows = await self._off_loop(job, text)
-        if self.backend.cacheable and self.cache.entries:
-            self.row_cache[key] = rows
-            while len(self.row_cache) > self.cache.entries:
-                self.row_cache.popitem(last=False)
+        self.row_cache.put(key, rows)
         return rows, True
 
     def remember(self, request: tuple[str, bytes, bytes], key: str, headers: Mapping[str, str]) -> None:

@@ -4,7 +4,7 @@ and the count and time of the store queries run (reported in the response extens
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from kg.executor import Executor, Term
 from kg.graphql.model import Card, Certainty, ClaimData, Direction, EdgeData, MappingData, Relation, SourceData
 from kg.labels import LabelIndex
+from kg.lru import Lru
 from kg.queries import Catalog
 from kg.store import Bindings
 
@@ -32,26 +33,24 @@ class Services:
     kinds: dict[str, str]
     """Each class IRI of the ontology -> the name of its kind (Disease, Therapy, ...)."""
     batching: bool = True
-    cards: OrderedDict[str, Card | None] = field(default_factory=OrderedDict)
-    relations: OrderedDict[str, list[EdgeData]] = field(default_factory=OrderedDict)
-    """Built cards and edges by IRI, shared by the requests of this process (a release never changes)."""
     cache_entries: int = 0
+    cards: Lru[str, Card | None] = field(init=False)
+    relations: Lru[str, list[EdgeData]] = field(init=False)
+    """Built cards and edges by IRI, shared by the requests of this process (a release never changes)."""
 
-    def remember(self, cache: OrderedDict[str, T], key: str, value: T) -> None:
-        if self.cache_entries:
-            cache[key] = value
-            while len(cache) > self.cache_entries:
-                cache.popitem(last=False)
+    def __post_init__(self) -> None:
+        self.cards = Lru(self.cache_entries)
+        self.relations = Lru(self.cache_entries)
 
 
 async def through_cache(
-    cache: OrderedDict[str, T], services: Services, keys: list[str], load: Callable[[list[str]], Awaitable[list[T]]]
+    cache: Lru[str, T], keys: list[str], load: Callable[[list[str]], Awaitable[list[T]]]
 ) -> list[T]:
     """``load`` only the keys that the process-wide cache does not hold yet, and keep what it built."""
     missing = [k for k in keys if k not in cache]
     built = dict(zip(missing, await load(missing), strict=True)) if missing else {}
     for key, value in built.items():
-        services.remember(cache, key, value)
+        cache.put(key, value)
     return [built[k] if k in built else cache[k] for k in keys]
 
 
@@ -116,10 +115,10 @@ class Context:
         return found
 
     async def _load_cards(self, iris: list[str]) -> list[Card | None]:
-        return await through_cache(self.services.cards, self.services, iris, self._build_cards)
+        return await through_cache(self.services.cards, iris, self._build_cards)
 
     async def _load_relations(self, iris: list[str]) -> list[list[EdgeData]]:
-        return await through_cache(self.services.relations, self.services, iris, self._build_relations)
+        return await through_cache(self.services.relations, iris, self._build_relations)
 
     async def _build_cards(self, iris: list[str]) -> list[Card | None]:
         cards: dict[str, Card] = {}

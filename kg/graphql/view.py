@@ -4,7 +4,6 @@ persisted queries (by SHA-256, with an optional allow-list for production), a bo
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from strawberry.http import GraphQLRequestData
 
 from kg.graphql.context import Context, Services
 from kg.graphql.schema import build_schema
+from kg.lru import Lru
 
 DEBUG_HEADER = "x-kg-debug"
 MISSING = "kgPersistedQueryNotFound"
@@ -46,8 +46,9 @@ class GraphQLView(GraphQL[Context, None]):
         self.debug_all = debug
         self.max_body_bytes = max_body_bytes
         self.allowlist = allowlist
-        self.persisted: OrderedDict[str, str] = OrderedDict(allowlist or {})
-        self.persisted_entries = max(persisted_entries, len(self.persisted))
+        self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})))
+        for digest, text in (allowlist or {}).items():
+            self.persisted.put(digest, text)
 
     async def get_context(self, request: Request | Any, response: Response | Any) -> Context:
         debug = self.debug_all or request.headers.get(DEBUG_HEADER, "") in ("1", "true")
@@ -79,10 +80,7 @@ class GraphQLView(GraphQL[Context, None]):
                 raise HTTPException(400, "provided sha256Hash does not match the query")
             if self.allowlist is not None and digest not in self.allowlist:
                 raise HTTPException(403, "only the persisted operations of the allow-list are accepted here")
-            self.persisted[digest] = data.query
-            self.persisted.move_to_end(digest)
-            while len(self.persisted) > self.persisted_entries:
-                self.persisted.popitem(last=False)
+            self.persisted.put(digest, data.query)
             return data
         text = self.persisted.get(digest)
         if text is None:  # the client sends the query with its hash next (automatic persisted queries)

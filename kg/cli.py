@@ -17,7 +17,7 @@ from rich.table import Table
 from kg import release, stats, summary
 from kg.errors import KgError
 from kg.formats import GRAPHS, RESULTS, by_name
-from kg.queries import Catalog, ParameterError, QueryError, UnknownQuery, term_text
+from kg.queries import Catalog, ParameterError, QueryError, UnknownQuery, parse_query, term_text
 from kg.report import Report, Severity
 from kg.settings import Settings
 from kg.sources import SourceError, read_sources
@@ -78,12 +78,7 @@ def validate_command(
     chosen, root = _paths(paths, settings)
     if sources is not None and not sources.is_dir():
         fail(f"--sources {sources}: not a directory; expected the folder of source texts")
-    options = Options(
-        checks_dir=settings.checks_dir,
-        summary_query=settings.queries_dir / "summary.rq",
-        sources_dir=sources,
-        reasoner=not no_reasoner,
-    )
+    options = Options(settings.queries_dir, sources_dir=sources, reasoner=not no_reasoner)
     started = time.perf_counter()
     try:
         report = validate(chosen, options, root)
@@ -192,7 +187,7 @@ def stats_command(
             err.print(e.text(), markup=False)
         fail("some files do not parse; run `kg validate`")
     store: ox.Store = memory_store(data.quads)
-    result = stats.compute(store, len(data.files))
+    result = stats.compute(store, len(data.files), parse_query(settings.queries_dir / "stats.rq"))
     if output is OutputFormat.json:
         out.print(json.dumps(result.as_json(), indent=2), markup=False)
         return
@@ -341,7 +336,7 @@ def release_command(
     from kg.validate import Options, validate
 
     settings = Settings()
-    options = Options(settings.checks_dir, settings.queries_dir / "summary.rq")
+    options = Options(settings.queries_dir)
     report = validate([settings.ontology_dir], options, settings.ontology_dir)
     if not report.ok:
         _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
@@ -395,7 +390,7 @@ def build_command(
     from kg.validate import Options, validate
 
     settings = Settings()
-    options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=not no_reasoner)
+    options = Options(settings.queries_dir, reasoner=not no_reasoner)
     report = validate([settings.ontology_dir], options, settings.ontology_dir)
     if not report.ok:
         _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
@@ -434,7 +429,7 @@ def serve_command(
             fail(str(exc))
         del opened
     elif settings.sparql_url is None:
-        options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=False)
+        options = Options(settings.queries_dir, reasoner=False)
         report = validate([settings.ontology_dir], options, settings.ontology_dir)
         if not report.ok:
             _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)

@@ -173,7 +173,9 @@ def write_release(data: Dataset, catalog: Catalog, release: str, target: Path) -
         "nodes.tsv": kgx_nodes(store, catalog, release).encode(),
         "edges.tsv": kgx_edges(store, catalog).encode(),
         "mappings.sssom.tsv": sssom(store, catalog, release).encode(),
-        "stats.json": (json.dumps(compute(store, len(data.files)).as_json(), indent=2) + "\n").encode(),
+        "stats.json": (
+            json.dumps(compute(store, len(data.files), catalog.get("stats")).as_json(), indent=2) + "\n"
+        ).encode(),
     }
     manifest: dict[str, object] = {"version": __version__, "release": release, "files": {}}
     for name, body in files.items():

@@ -34,7 +34,7 @@ def check(settings: Settings) -> Report:
     """Validate the Turtle files as `kg validate` does, without the (slower) OWL reasoner."""
     from kg.validate import Options, validate  # imported on first use: workers start faster without pySHACL
 
-    options = Options(settings.checks_dir, settings.queries_dir / "summary.rq", reasoner=False)
+    options = Options(settings.queries_dir, reasoner=False)
     return validate([settings.ontology_dir], options, settings.ontology_dir)
 
 

@@ -1,4 +1,5 @@
-"""Counts for `kg stats`: triples, entities per class, claims per source and per certainty."""
+"""Counts for `kg stats` and the release's stats.json: triples, entities per class, claims per source and per
+certainty, negated claims, mappings per verification status (``queries/stats.rq``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.queries import term_text
+from kg.queries import NamedQuery, term_text
 from kg.store import run
 
 
@@ -32,35 +33,20 @@ class Stats:
         }
 
 
-def _counts(store: ox.Store, query: str) -> dict[str, int]:
+def compute(store: ox.Store, files: int, query: NamedQuery) -> Stats:
+    stats = Stats(triples=len(store), files=files)
+    counts = {
+        "class": stats.per_class,
+        "source": stats.claims_per_source,
+        "certainty": stats.claims_per_certainty,
+        "mappingStatus": stats.mappings_per_status,
+    }
     rows = run(store, query)
     assert isinstance(rows, ox.QuerySolutions)
-    return {term_text(r["key"]): int(r["n"].value) for r in rows}
-
-
-def compute(store: ox.Store, files: int) -> Stats:
-    stats = Stats(files=files)
-    stats.triples = len(store)
-    stats.per_class = _counts(
-        store,
-        """SELECT ?key (COUNT(DISTINCT ?x) AS ?n) WHERE {
-            ?x a ?key . FILTER (STRSTARTS(STR(?key), STR(scad:)))
-        } GROUP BY ?key ORDER BY ?key""",
-    )
-    stats.claims_per_source = _counts(
-        store,
-        """SELECT ?key (COUNT(?c) AS ?n) WHERE { ?c a scad:Claim ; scad:statedIn ?key } GROUP BY ?key ORDER BY ?key""",
-    )
-    stats.claims_per_certainty = _counts(
-        store,
-        """SELECT ?key (COUNT(?c) AS ?n) WHERE { ?c a scad:Claim ; scad:certainty ?key } GROUP BY ?key ORDER BY ?key""",
-    )
-    stats.mappings_per_status = _counts(
-        store,
-        """SELECT ?key (COUNT(?m) AS ?n) WHERE { ?m a scad:Mapping ; scad:verificationStatus ?key }
-           GROUP BY ?key ORDER BY ?key""",
-    )
-    negated = run(store, "SELECT (COUNT(?c) AS ?n) WHERE { ?c a scad:Claim ; scad:negated true }")
-    assert isinstance(negated, ox.QuerySolutions)
-    stats.negated_claims = int(next(iter(negated))["n"].value)
+    for row in rows:
+        measure, n = row["measure"].value, int(row["n"].value)
+        if measure == "negated":
+            stats.negated_claims = n
+        else:
+            counts[measure][term_text(row["key"])] = n
     return stats

@@ -18,7 +18,7 @@ from rdflib.namespace import SH
 
 from kg import summary
 from kg.namespaces import PREFIXES, curie
-from kg.queries import Catalog, term_text
+from kg.queries import Catalog, NamedQuery, parse_query, term_text
 from kg.report import Finding, Report, Severity
 from kg.sources import Dataset, read_sources
 from kg.store import memory_store, run
@@ -29,10 +29,18 @@ _SHACL_NODE_SHAPE = PREFIXES["sh"] + "NodeShape"
 
 @dataclass(frozen=True)
 class Options:
-    checks_dir: Path
-    summary_query: Path
+    queries_dir: Path
+    """The named queries: the quality rules in ``checks/``, the summary CONSTRUCT and the quote listing."""
     sources_dir: Path | None = None
     reasoner: bool = True
+
+    @property
+    def checks_dir(self) -> Path:
+        return self.queries_dir / "checks"
+
+    @property
+    def summary_query(self) -> Path:
+        return self.queries_dir / "summary.rq"
 
 
 def validate(paths: Iterable[Path], options: Options, root: Path | None = None) -> Report:
@@ -54,7 +62,8 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
         stages.append(("owl", lambda: check_consistency(data)))
     if options.sources_dir is not None:
         sources_dir = options.sources_dir
-        stages.append(("quotes", lambda: check_quotes(store, data, sources_dir)))
+        quotes = parse_query(options.queries_dir / "claim_quotes.rq")
+        stages.append(("quotes", lambda: check_quotes(store, data, sources_dir, quotes)))
     for name, run_stage in stages:
         t0 = time.perf_counter()
         report.findings.extend(run_stage())
@@ -221,15 +230,9 @@ def check_consistency(data: Dataset) -> Iterator[Finding]:
         yield finding_at(data, Severity.ERROR, "owl-consistency", text, focus)
 
 
-def check_quotes(store: ox.Store, data: Dataset, sources_dir: Path) -> Iterator[Finding]:
+def check_quotes(store: ox.Store, data: Dataset, sources_dir: Path, quotes: NamedQuery) -> Iterator[Finding]:
     """Each claim's quote must be an exact substring of its source's text (``sources_dir/<scad:fileName>``)."""
-    rows = run(
-        store,
-        """SELECT ?claim ?quote ?file WHERE {
-            ?claim a scad:Claim ; scad:quote ?quote ; scad:statedIn ?source .
-            ?source scad:fileName ?file .
-        }""",
-    )
+    rows = run(store, quotes)
     assert isinstance(rows, ox.QuerySolutions)
     texts: dict[str, str | None] = {}
     for row in rows:

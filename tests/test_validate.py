@@ -18,7 +18,7 @@ ONTOLOGY = [ROOT / "ontology" / "scad.ttl", ROOT / "ontology" / "shapes.ttl"]
 
 
 def options(settings: Settings, sources: Path | None = None) -> Options:
-    return Options(settings.checks_dir, settings.queries_dir / "summary.rq", sources_dir=sources)
+    return Options(settings.queries_dir, sources_dir=sources)
 
 
 def kg(*args: str) -> subprocess.CompletedProcess[str]:

@@ -556,6 +556,7 @@ def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary, limit: int = M
             add(edge["node"]["id"], inner)
     for node in nodes.values():
         node["href"] = href(node["id"])
+        node["kindClass"] = KIND_CLASSES.get(node["kind"], "other")
     return {"nodes": list(nodes.values()), "edges": list(edges.values()), "neighbours": len(neighbours)}
 
 

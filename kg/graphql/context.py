@@ -59,6 +59,11 @@ def text(row: dict[str, Term], name: str) -> str | None:
     return None if term is None else term.value
 
 
+def claim_of(row: dict[str, Term]) -> ClaimData:
+    """A claim from a row of ``claims.rq``, which names its subject and object."""
+    return claim_from(row, row["subject"].value, text(row, "object"))
+
+
 def claim_from(row: dict[str, Term], subject: str, obj: str | None) -> ClaimData:
     return ClaimData(
         iri=row["claim"].value,

@@ -25,7 +25,7 @@ from strawberry.extensions import query_depth_limiter as depth_limit
 from strawberry.types import Info
 
 from kg.errors import KgError
-from kg.graphql.context import Context, claim_from
+from kg.graphql.context import Context, claim_of
 from kg.graphql.model import KINDS, Certainty, Relation, SourceData, to_iri
 from kg.graphql.types import TYPES, Claim, Entity, Source, entity, load_entity
 from kg.labels import Match
@@ -292,7 +292,7 @@ class Query:
         if not rows:
             return None
         row = rows[0]
-        return Claim(claim=claim_from(row, row["subject"].value, row["object"].value if "object" in row else None))
+        return Claim(claim=claim_of(row))
 
     @strawberry.field(description="The source articles.")
     async def sources(self, info: Info[Context, None]) -> list[Source]:
@@ -414,7 +414,7 @@ async def claim_page(
             raw["negated"] = "true" if where.negated else "false"
     query = context.services.catalog.get("claims")
     rows = await context.rows("claims", query.bind(raw))
-    claims = [claim_from(r, r["subject"].value, r["object"].value if "object" in r else None) for r in rows]
+    claims = [claim_of(r) for r in rows]
     if where is not None and where.min_certainty is not None:
         claims = [c for c in claims if c.certainty.rank >= where.min_certainty.rank]
     if where is not None and where.exclude_promotional:

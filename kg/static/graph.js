@@ -8,11 +8,6 @@
   if (!holder || !source) return;
   const data = JSON.parse(source.textContent);
   const SVG = "http://www.w3.org/2000/svg";
-  const KINDS = {
-    Disease: "disease", PathologicalProcess: "process", CellType: "cell", AnatomicalEntity: "anatomy",
-    Therapy: "therapy", Mechanism: "mechanism", AdverseEffect: "risk", Challenge: "challenge", Outcome: "outcome",
-    EvidenceKind: "evidence", Organization: "organization",
-  };
 
   const nodes = data.nodes.map((n, i) => {
     const angle = (2 * Math.PI * i) / Math.max(1, data.nodes.length - 1);
@@ -104,7 +99,7 @@
 
   nodes.forEach((n) => {
     const g = document.createElementNS(SVG, "g");
-    g.setAttribute("class", `node k-${KINDS[n.kind] || "other"}${n.center ? " center" : ""}`);
+    g.setAttribute("class", `node k-${n.kindClass}${n.center ? " center" : ""}`);
     g.setAttribute("tabindex", "0");
     g.setAttribute("role", "link");
     g.setAttribute("aria-label", `${n.label} (${n.kind})`);

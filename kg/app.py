@@ -81,12 +81,11 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return problem(500, "Internal Server Error", f"an unexpected error occurred (incident {incident})")
 
 
-async def home(request: Request) -> Response:
-    pages: Pages = request.app.state.pages
-    return await pages.home(request, index)
-
-
 async def index(request: Request) -> Response:
+    """``/``: the home page for a browser; for other clients, what is here (JSON)."""
+    if prefers_html(request):
+        pages: Pages = request.app.state.pages
+        return await pages.home(request)
     executor: Executor = request.app.state.executor
     return JSONResponse(
         {
@@ -235,7 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     pages = Pages(settings.queries_dir)
     routes = [
-        Route("/", home),
+        Route("/", index),
         Route("/search", pages.search),
         Route("/id/{name:path}", pages.resource),
         Route("/ontology", pages.ontology),

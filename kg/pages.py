@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from kg.errors import KgError, NotFound
 from kg.executor import Answer, Executor
+from kg.executor import Term as RdfTerm
 from kg.fastpath import request_key
 from kg.formats import GRAPHS, Format, by_name, negotiate, parse_accept
 from kg.graphql.context import Context
@@ -213,12 +214,12 @@ class Pages:
             raise RuntimeError(f"GraphQL document {document} failed: {error.message}")
         return result.data
 
-    async def rows(self, request: Request, name: str, **params: str) -> list[dict[str, ox.NamedNode | ox.Literal]]:
+    async def rows(self, request: Request, name: str, **params: str) -> list[dict[str, RdfTerm]]:
         catalog: Catalog = request.app.state.catalog
         executor: Executor = request.app.state.executor
         query = catalog.get(name)
         rows, _ = await executor.select(query.text, query.bind(params) if params else None)
-        return [{k: v for k, v in row.items() if not isinstance(v, ox.BlankNode)} for row in rows]
+        return rows
 
     def _fresh(self, request: Request) -> None:
         release = request.app.state.executor.release
@@ -284,10 +285,8 @@ class Pages:
 
     # -- routes -----------------------------------------------------------------------------------------------
 
-    async def home(self, request: Request, index: Callable[[Request], Awaitable[Response]]) -> Response:
-        """``/``: the home page for browsers; the JSON index for everyone else."""
-        if not prefers_html(request):
-            return await index(request)
+    async def home(self, request: Request) -> Response:
+        """``/`` for a browser: the home page."""
 
         async def build() -> tuple[str, dict[str, Any]]:
             vocabulary = await self.vocabulary(request)
@@ -584,13 +583,3 @@ def disease_therapy_matrix(diseases: dict[str, Any]) -> dict[str, Any]:
     ordered = sorted(columns.values(), key=lambda c: (-c["count"], c["label"].casefold()))
     rows.sort(key=lambda r: (-len(r["cells"]), r["label"].casefold()))
     return {"rows": rows, "columns": ordered, "total": diseases["totalCount"]}
-
-
-def html_error(pages: Pages, request: Request, status: int, title: str, detail: str) -> Response | None:
-    """The error as a page when a browser asked for a page; None to answer with problem+json."""
-    if not prefers_html(request):
-        return None
-    return pages.error_page(request, status, title, detail)
-
-
-__all__ = ["Pages", "html_error", "prefers_html"]

@@ -14,10 +14,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD
-from kg.queries import Catalog
-from kg.release import build_store
+from kg.queries.catalog import Catalog
+from kg.rdf.dataset import Dataset, read_sources
 from kg.settings import Settings
-from kg.sources import Dataset, read_sources
+from kg.store.build import build_store
 
 KINDS = ["Disease", "CellType", "AnatomicalEntity", "StemCellTherapy", "Mechanism", "AdverseEffect", "Outcome"]
 PREDICATES = {

@@ -21,21 +21,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from kg import __version__, openapi
+from kg import __version__
 from kg.errors import Forbidden, KgError
-from kg.executor import Executor
-from kg.fastpath import FastPath
+from kg.execution.executor import Executor
 from kg.graphql.context import Services
 from kg.graphql.view import GraphQLView, allowed_documents
-from kg.labels import LABELS_FILE, LabelIndex
-from kg.observability import RELOADS, Observe, configure_logging, metrics_text
-from kg.pages import HERE, Pages, prefers_html
-from kg.queries import Catalog
-from kg.query_routes import list_queries, run_query
-from kg.reload import validated
+from kg.metrics import RELOADS, metrics_text
+from kg.queries.catalog import Catalog
 from kg.settings import Settings
-from kg.sparql_endpoint import sparql
-from kg.store import open_backend
+from kg.store.backends import open_backend
+from kg.store.labels import LABELS_FILE, LabelIndex
+from kg.web import openapi
+from kg.web.fastpath import FastPath
+from kg.web.named_queries import list_queries, run_query
+from kg.web.observability import Observe, configure_logging
+from kg.web.pages.render import HERE
+from kg.web.pages.routes import Pages, prefers_html
+from kg.web.reload import validated
+from kg.web.sparql import sparql
 
 log = logging.getLogger("kg.app")
 PROBLEM = "application/problem+json"

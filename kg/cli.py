@@ -14,15 +14,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kg import release, stats, summary
+from kg.curation import stats, summary
 from kg.errors import KgError
-from kg.formats import GRAPHS, RESULTS, by_name
-from kg.queries import Catalog, ParameterError, QueryError, UnknownQuery, parse_query, term_text
+from kg.queries.catalog import Catalog, ParameterError, QueryError, UnknownQuery, parse_query, term_text
+from kg.queries.formats import GRAPHS, RESULTS, by_name
+from kg.queries.text import looks_like_update
+from kg.rdf.dataset import SourceError, read_sources
 from kg.report import Report, Severity
 from kg.settings import Settings
-from kg.sources import SourceError, read_sources
-from kg.sparql_text import looks_like_update
-from kg.store import Backend, Result, StoreError, memory_store, open_backend, open_store_dir
+from kg.store import build
+from kg.store.backends import Backend, Result, StoreError, memory_store, open_backend, open_store_dir
 
 app = typer.Typer(
     name="kg",
@@ -72,7 +73,7 @@ def validate_command(
     show_all: Annotated[bool, typer.Option("--all", help="List every warning, not the first few per rule.")] = False,
 ) -> None:
     """Parse, check shapes, quality rules and OWL consistency; with --sources, check quotes against the texts."""
-    from kg.validate import Options, validate
+    from kg.curation.validate import Options, validate
 
     settings = Settings()
     chosen, root = _paths(paths, settings)
@@ -117,7 +118,7 @@ def format_command(
     check: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if a file is not canonical.")] = False,
 ) -> None:
     """Rewrite Turtle files in canonical form (deterministic order, one predicate per line)."""
-    from kg import formatting
+    from kg.curation import formatting
 
     settings = Settings()
     chosen, _ = _paths(paths, settings)
@@ -141,7 +142,7 @@ def format_command(
 
 def _generated(target: Path, text: str, check: bool, command: str, what: str) -> None:
     """A committed generated file: write it when it changed, or with ``check`` exit 1 when it is out of date."""
-    from kg import formatting
+    from kg.curation import formatting
 
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if check:
@@ -332,8 +333,8 @@ def release_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write.")] = Path("dist"),
 ) -> None:
     """Validate, then write the release files (N-Quads, Turtle, JSON-LD, closure, KGX, SSSOM, stats, manifest)."""
-    from kg.distribution import write_release
-    from kg.validate import Options, validate
+    from kg.curation.release import write_release
+    from kg.curation.validate import Options, validate
 
     settings = Settings()
     options = Options(settings.queries_dir)
@@ -342,7 +343,7 @@ def release_command(
         _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
         fail("not releasing files that do not validate")
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
-    release_id = release.release_id(release.file_hashes(data, settings.ontology_dir))
+    release_id = build.release_id(build.file_hashes(data, settings.ontology_dir))
     manifest = write_release(data, Catalog(settings.queries_dir), release_id, output)
     files = manifest["files"]
     assert isinstance(files, dict)
@@ -357,7 +358,7 @@ def diff_command(
     new: Annotated[str, typer.Argument(help="The same, newer; WORKTREE for the files as they are now.")] = "WORKTREE",
 ) -> None:
     """List the statements added (+) and removed (-) between two versions, grouped by entity label."""
-    from kg.diff import DiffError, canonical, diff, statements
+    from kg.curation.diff import DiffError, canonical, diff, statements
 
     settings = Settings()
     try:
@@ -387,7 +388,7 @@ def build_command(
     no_reasoner: Annotated[bool, typer.Option("--no-reasoner", help="Skip the OWL 2 RL consistency check.")] = False,
 ) -> None:
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
-    from kg.validate import Options, validate
+    from kg.curation.validate import Options, validate
 
     settings = Settings()
     options = Options(settings.queries_dir, reasoner=not no_reasoner)
@@ -399,7 +400,7 @@ def build_command(
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
     labels = Catalog(settings.queries_dir).get("entity_labels").text
-    record = release.build_store(data, settings.ontology_dir, store, labels)
+    record = build.build_store(data, settings.ontology_dir, store, labels)
     elapsed = time.perf_counter() - started
     out.print(f"{store}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False)
 
@@ -418,7 +419,7 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve SPARQL, the named queries and the API over HTTP (embedded store by default)."""
-    from kg.validate import Options, validate
+    from kg.curation.validate import Options, validate
 
     overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
     settings = Settings(**cast(dict[str, Any], {k: v for k, v in overrides.items() if v is not None}))
@@ -434,7 +435,7 @@ def serve_command(
         if not report.ok:
             _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
             fail("not serving files that do not validate; fix them or serve a store built earlier with --store")
-    from kg.server import serve
+    from kg.web.server import serve
 
     serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
 

@@ -10,11 +10,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from kg.app import create_app
-from kg.queries import Catalog, term_text
-from kg.release import build_store
+from kg.queries.catalog import Catalog, term_text
+from kg.rdf.dataset import Dataset, read_sources
 from kg.settings import Settings
-from kg.sources import Dataset, read_sources
-from kg.store import Backend, EmbeddedBackend, RemoteBackend, memory_store
+from kg.store.backends import Backend, EmbeddedBackend, RemoteBackend, memory_store
+from kg.store.build import build_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pyoxigraph as ox
 from conftest import Rows
 
-from kg.store import run
+from kg.store.backends import run
 
 Select = Callable[..., Rows]
 

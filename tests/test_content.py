@@ -9,8 +9,8 @@ from collections import Counter
 import pyoxigraph as ox
 from conftest import SHARED, SOURCES, needs_shared_sources
 
-from kg.queries import term_text
-from kg.store import run
+from kg.queries.catalog import term_text
+from kg.store.backends import run
 
 
 def rows(store: ox.Store, query: str) -> list[dict[str, str]]:

@@ -10,9 +10,9 @@ import pytest
 from conftest import DATA, ROOT
 from rdflib.compare import isomorphic
 
-from kg.formatting import canonical, format_paths
-from kg.sources import turtle_files
-from kg.validate import to_rdflib
+from kg.curation.formatting import canonical, format_paths
+from kg.curation.validate import to_rdflib
+from kg.rdf.dataset import turtle_files
 
 ONTOLOGY_FILES = turtle_files([ROOT / "ontology"])
 

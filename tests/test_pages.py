@@ -17,7 +17,7 @@ from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
 from kg.namespaces import GRAPH, KGR
-from kg.queries import Catalog
+from kg.queries.catalog import Catalog
 
 BROWSER = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 RDF_FORMATS = {
@@ -26,7 +26,7 @@ RDF_FORMATS = {
     "application/n-triples": ("nt", "nt"),
 }
 RESOURCES = ["lupus", "hematopoietic-stem-cell-transplantation", "C003-084", "source-000", "lupus_map-mondo-0007915"]
-CSS = Path(__file__).resolve().parent.parent / "kg" / "static" / "site.css"
+CSS = Path(__file__).resolve().parent.parent / "kg" / "web" / "pages" / "static" / "site.css"
 
 
 def stored_description(store: ox.Store, iri: str) -> rdflib.Graph:
@@ -102,7 +102,7 @@ def test_pages_are_cached_with_etags(app_client: TestClient) -> None:
 
 @pytest.mark.parametrize("path", ["/id/msc-therapy", "/id/msc-therapy.ttl", "/ontology", "/matrix", "/search?q=msc"])
 def test_a_repeated_request_gets_the_same_response(app_client: TestClient, path: str) -> None:
-    """Repeats are replayed before routing (kg.fastpath): same status, body and headers as the first answer."""
+    """Repeats are replayed before routing (kg.web.fastpath): same status, body and headers as the first answer."""
     first, second = (app_client.get(path, headers=BROWSER) for _ in range(2))
     assert first.status_code == second.status_code == 200
     assert first.content == second.content
@@ -324,7 +324,8 @@ def test_text_colours_meet_wcag_aa() -> None:
 
 
 def test_graph_view_keeps_the_best_supported_neighbours() -> None:
-    from kg.pages import Vocabulary, neighbourhood
+    from kg.web.pages.render import neighbourhood
+    from kg.web.pages.vocabulary import Vocabulary
 
     def edge(n: int, sources: int) -> dict[str, object]:
         node = {"id": f"n{n}", "label": f"node {n}", "__typename": "Therapy", "relations": []}

@@ -6,8 +6,8 @@ import pyoxigraph as ox
 import pytest
 from conftest import ROOT
 
-from kg.queries import Catalog, ParameterError, UnknownQuery, parse_query
-from kg.store import run
+from kg.queries.catalog import Catalog, ParameterError, UnknownQuery, parse_query
+from kg.store.backends import run
 
 CATALOG = Catalog(ROOT / "queries")
 CHECKS = Catalog(ROOT / "queries" / "checks")

@@ -10,7 +10,7 @@ import rdflib
 from rdflib.compare import isomorphic
 from starlette.testclient import TestClient
 
-from kg.queries import Catalog
+from kg.queries.catalog import Catalog
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def test_catalogue_lists_every_query(client: TestClient, catalog: Catalog) -> No
 
 def test_every_named_query_answers_the_same_over_http(client: TestClient, catalog: Catalog, store: ox.Store) -> None:
     """Each query with its example parameters gives over HTTP what it gives on the store directly."""
-    from kg.store import run
+    from kg.store.backends import run
 
     for query in catalog:
         params = {p.name: p.example for p in query.params if p.example is not None}
@@ -136,7 +136,7 @@ def test_release_header_and_etag_on_named_queries(client: TestClient) -> None:
 
 
 def test_a_repeated_query_gets_the_same_headers(client: TestClient) -> None:
-    """The repeat is answered before routing (kg.fastpath) with the headers the full stack gave the first time."""
+    """The repeat is answered before routing (kg.web.fastpath) with the headers the full stack gave the first time."""
     path = "/queries/diseases_for_therapy?therapy=kgr%3Amsc-therapy"
     first, second = (client.get(path, headers={"Accept": "text/csv"}) for _ in range(2))
     assert first.content == second.content

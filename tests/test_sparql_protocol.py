@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from kg.app import create_app
-from kg.formats import GRAPHS, RESULTS
+from kg.queries.formats import GRAPHS, RESULTS
 from kg.settings import Settings
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import DATA, ROOT, SOURCES, needs_shared_sources
 
+from kg.curation.validate import Options, validate
 from kg.report import Severity
 from kg.settings import Settings
-from kg.validate import Options, validate
 
 ONTOLOGY = [ROOT / "ontology" / "scad.ttl", ROOT / "ontology" / "shapes.ttl"]
 

@@ -12,12 +12,12 @@ from typing import TypeVar
 import pyoxigraph as ox
 from strawberry.dataloader import DataLoader
 
-from kg.executor import Executor, Term
+from kg.execution.executor import Executor, Term
 from kg.graphql.model import Card, Certainty, ClaimData, Direction, EdgeData, MappingData, Relation, SourceData
-from kg.labels import LabelIndex
 from kg.lru import Lru
-from kg.queries import Catalog
-from kg.store import Bindings
+from kg.queries.catalog import Catalog
+from kg.store.backends import Bindings
+from kg.store.labels import LabelIndex
 
 RELATIONS = {r.value: r for r in Relation}
 T = TypeVar("T")

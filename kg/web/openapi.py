@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from kg import __version__
-from kg.formats import GRAPHS, RESULTS
-from kg.queries import PARAM_TYPES, Catalog, NamedQuery
+from kg.queries.catalog import PARAM_TYPES, Catalog, NamedQuery
+from kg.queries.formats import GRAPHS, RESULTS
 
 _SCHEMAS: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "iri"},

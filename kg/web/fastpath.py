@@ -11,7 +11,7 @@ import hashlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kg.executor import Executor
+from kg.execution.executor import Executor
 
 Key = tuple[str, bytes, bytes]
 

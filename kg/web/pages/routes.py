@@ -10,68 +10,40 @@ search-as-you-type and the interactive graph view. Rendered pages are cached per
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
 import pyoxigraph as ox
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from kg.errors import KgError, NotFound
-from kg.executor import Answer, Executor
-from kg.executor import Term as RdfTerm
-from kg.fastpath import request_key
-from kg.formats import GRAPHS, Format, by_name, negotiate, parse_accept
+from kg.execution.executor import Answer, Executor
+from kg.execution.executor import Term as RdfTerm
 from kg.graphql.context import Context
-from kg.graphql.model import Certainty, Relation, to_iri
-from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD, curie, expand
-from kg.queries import Catalog
-from kg.sparql_endpoint import answer, cache_headers, not_modified
+from kg.graphql.model import to_iri
+from kg.namespaces import GRAPH, KGR, SCAD, curie
+from kg.queries.catalog import Catalog
+from kg.queries.formats import GRAPHS, Format, by_name, negotiate, parse_accept
+from kg.web.fastpath import request_key
+from kg.web.pages.render import disease_therapy_matrix, environment, groups, local_href, neighbourhood, safe_json
+from kg.web.pages.vocabulary import Term, Vocabulary
+from kg.web.sparql import answer, cache_headers, not_modified
 
-HERE: Final = Path(__file__).parent
 HTML: Final = Format("text/html")
 DOCUMENTS: Final = GRAPHS[:1] + [f for f in GRAPHS if f.media_type != "text/turtle"]
 """What a resource can be served as besides HTML: Turtle first for clients that accept any RDF."""
 EXTENSIONS: Final = {"html": HTML} | {
     name: by_name(name, GRAPHS, "a resource") for name in ("ttl", "nt", "jsonld", "nq", "trig", "rdf")
 }
-ONTOLOGY: Final = "https://w3id.org/scad/ontology"
-SKOS: Final = PREFIXES["skos"]
-SKOS_WORDS: Final = {SKOS + "broader": "is a kind of", SKOS + "narrower": "has as a kind"}
-"""How the SKOS hierarchy the sources state ("X is a kind of Y") reads in a sentence."""
-CERTAINTY_WORDS: Final = {
-    "ASSERTED": "asserted",
-    "REPORTED_FINDING": "reported finding",
-    "HEDGED": "hedged",
-    "SPECULATIVE": "speculative",
-}
-KIND_CLASSES: Final = {
-    "Disease": "disease",
-    "PathologicalProcess": "process",
-    "CellType": "cell",
-    "AnatomicalEntity": "anatomy",
-    "Therapy": "therapy",
-    "Mechanism": "mechanism",
-    "AdverseEffect": "risk",
-    "Challenge": "challenge",
-    "Outcome": "outcome",
-    "EvidenceKind": "evidence",
-    "Organization": "organization",
-}
-MAX_NEIGHBOURS: Final = 60
-"""The graph view draws at most this many neighbours (those with the most sources), to stay readable."""
 CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 PAGE_HEADERS: Final = MappingProxyType({"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"})
-"""What a page adds to the headers of every answer (kg.sparql_endpoint.cache_headers)."""
+"""What a page adds to the headers of every answer (kg.web.sparql.cache_headers)."""
 
 
 def prefers_html(request: Request) -> bool:
@@ -82,116 +54,12 @@ def prefers_html(request: Request) -> bool:
     return False
 
 
-def local_href(iri: str) -> str | None:
-    """Where a graph IRI dereferences on this server, or None for an external IRI."""
-    if iri.startswith(KGR):
-        return "/id/" + iri[len(KGR) :]
-    if iri.startswith(SCAD):
-        return "/ontology#" + iri[len(SCAD) :]
-    if iri == ONTOLOGY or iri.startswith(ONTOLOGY + "/"):
-        return "/ontology"
-    if iri.startswith(GRAPH):
-        return "/graph/" + iri[len(GRAPH) :]
-    return None
-
-
-def href(iri: str) -> str:
-    return local_href(iri) or iri
-
-
-def plural(noun: str, count: int = 2) -> str:
-    """The English plural of a class label ("therapy" -> "therapies"), for counts on pages."""
-    if count == 1:
-        return noun
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun + ("es" if noun.endswith(("s", "x", "ch", "sh")) else "s")
-
-
-def safe_json(value: object) -> str:
-    """JSON to embed in a ``<script type="application/json">`` element: no ``<`` can close it."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
-
-
-@dataclass
-class Term:
-    """One term of the ontology, for its documentation and for naming relations on pages."""
-
-    iri: str
-    facts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-
-    def first(self, name: str) -> str | None:
-        values = self.facts.get(name)
-        return values[0] if values else None
-
-    @property
-    def name(self) -> str:
-        return self.iri.rsplit("#", 1)[-1]
-
-    @property
-    def label(self) -> str:
-        return self.first("label") or self.name
-
-    @property
-    def kind(self) -> str:
-        types = {t.rsplit("#", 1)[-1] for t in self.facts.get("type", [])}
-        if "Class" in types:
-            return "class"
-        if types & {"ObjectProperty", "DatatypeProperty", "AnnotationProperty"}:
-            return "property"
-        return "individual"
-
-
-@dataclass
-class Vocabulary:
-    """The ontology's terms (from ``ontology_terms.rq``), loaded once per release."""
-
-    terms: dict[str, Term]
-
-    def label(self, iri: str) -> str:
-        term = self.terms.get(iri)
-        if term is not None:
-            return term.label
-        if iri in SKOS_WORDS:
-            return SKOS_WORDS[iri]
-        return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-    def inverse_label(self, iri: str) -> str | None:
-        term = self.terms.get(iri)
-        inverse = term.first("inverse") if term else None
-        if inverse is None:
-            inverse = next((t.iri for t in self.terms.values() if iri in t.facts.get("inverse", [])), None)
-        return self.label(inverse) if inverse else None
-
-    def heading(self, relation: str, direction: str) -> str:
-        """How a group of relations is titled on an entity page, read from the entity's side."""
-        predicate = Relation[relation].value
-        if predicate == SKOS + "broader":
-            return "broader concepts" if direction == "OUTGOING" else "narrower concepts"
-        if predicate == SKOS + "narrower":
-            return "narrower concepts" if direction == "OUTGOING" else "broader concepts"
-        if direction == "OUTGOING":
-            return self.label(predicate)
-        return self.inverse_label(predicate) or f"{self.label(predicate)} (inverse)"
-
-
 class Pages:
     """Renders the HTML pages and answers the linked-data routes. Made once by the app; per-release data (the
     vocabulary, the named graphs) is loaded on first use and replaced when the release changes."""
 
     def __init__(self, queries_dir: Path) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(HERE / "templates"),
-            autoescape=select_autoescape(default=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.globals.update(
-            href=href, curie=curie, expand=expand, certainty_word=lambda c: CERTAINTY_WORDS.get(c, c)
-        )
-        self.env.filters["kind_class"] = lambda kind: KIND_CLASSES.get(kind, "other")
-        self.env.filters["plural"] = plural
+        self.env = environment()
         self.documents = {p.stem: p.read_text(encoding="utf-8") for p in (queries_dir / "graphql").glob("*.graphql")}
         self.env.globals["search_document"] = self.documents.get("search", "")  # none: no search-as-you-type
         self._release = ""
@@ -253,7 +121,7 @@ class Pages:
 
     async def page(self, request: Request, build: Callable[[], Awaitable[tuple[str, dict[str, Any]]]]) -> Response:
         """An HTML page: from the cache when this release already rendered it, else built, rendered and kept; a
-        repeat of the same request is then answered before routing (kg.fastpath)."""
+        repeat of the same request is then answered before routing (kg.web.fastpath)."""
         executor: Executor = request.app.state.executor
         digest = hashlib.sha256(f"page\x1f{executor.release}\x1f{request.url.path}\x1f{request.url.query}".encode())
         key = digest.hexdigest()
@@ -362,7 +230,7 @@ class Pages:
         if entity is not None:
             return "entity.html", {
                 "entity": entity,
-                "groups": self.groups(entity["relations"], vocabulary),
+                "groups": groups(entity["relations"], vocabulary),
                 "vocabulary": vocabulary,
                 "alternates": alternates,
             }
@@ -493,93 +361,6 @@ class Pages:
         cards = await context.cards.load_many(wanted)
         return {iri: card.label for iri, card in zip(wanted, cards, strict=True) if card is not None}
 
-    @staticmethod
-    def groups(relations: list[dict[str, Any]], vocabulary: Vocabulary) -> list[dict[str, Any]]:
-        """An entity's relations grouped by relation and direction, in the order of the Relation enum."""
-        order = {r.name: n for n, r in enumerate(Relation)}
-        grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-        for edge in relations:
-            grouped[edge["relation"], edge["direction"]].append(edge)
-        result = []
-        for (relation, direction), edges in sorted(
-            grouped.items(), key=lambda g: (order[g[0][0]], g[0][1] != "INCOMING")
-        ):
-            edges.sort(key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
-            for edge in edges:
-                edge["promotional"] = any(c["source"]["isPromotional"] for c in edge["evidence"]["claims"])
-            heading = vocabulary.heading(relation, direction)
-            result.append({"heading": heading, "relation": relation, "direction": direction, "edges": edges})
-        return result
-
 
 def _variables(params: dict[str, ox.NamedNode]) -> Iterable[tuple[ox.Variable, ox.NamedNode]]:
     return ((ox.Variable(name), term) for name, term in params.items())
-
-
-def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary, limit: int = MAX_NEIGHBOURS) -> dict[str, Any]:
-    """Nodes and edges of the graph view: the entity, its neighbours (the ``limit`` best supported), and the
-    relations among them. An edge is one statement (subject, relation, object) weighted by its independent sources."""
-    center = entity["id"]
-    nodes = {center: {"id": center, "label": entity["label"], "kind": entity["__typename"], "center": True}}
-    ranked = sorted(entity["relations"], key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
-    neighbours = {e["node"]["id"] for e in ranked} - {center}
-    for edge in ranked:
-        node = edge["node"]
-        if len(nodes) > limit and node["id"] not in nodes:
-            continue
-        nodes.setdefault(node["id"], {"id": node["id"], "label": node["label"], "kind": node["__typename"]})
-    edges: dict[tuple[str, str, str], dict[str, Any]] = {}
-
-    def add(this: str, edge: dict[str, Any]) -> None:
-        other = edge["node"]["id"]
-        if other not in nodes:
-            return
-        source, target = (this, other) if edge["direction"] == "OUTGOING" else (other, this)
-        key = (source, edge["relation"], target)
-        if key in edges:
-            return
-        evidence = edge["evidence"]
-        edges[key] = {
-            "source": source,
-            "target": target,
-            "label": vocabulary.label(Relation[edge["relation"]].value),
-            "weight": evidence["sourceCount"],
-            "certainty": evidence["strongestCertainty"],
-            "promotionalOnly": evidence["promotionalOnly"],
-        }
-
-    for edge in entity["relations"]:
-        add(center, edge)
-    for edge in entity["relations"]:
-        for inner in edge["node"]["relations"]:
-            add(edge["node"]["id"], inner)
-    for node in nodes.values():
-        node["href"] = href(node["id"])
-        node["kindClass"] = KIND_CLASSES.get(node["kind"], "other")
-    return {"nodes": list(nodes.values()), "edges": list(edges.values()), "neighbours": len(neighbours)}
-
-
-def disease_therapy_matrix(diseases: dict[str, Any]) -> dict[str, Any]:
-    """Rows of diseases, columns of therapies (those studied for most diseases first), and for each cell the
-    strongest certainty, the number of sources and whether only promotional sources make the claim."""
-    rows = []
-    columns: dict[str, dict[str, Any]] = {}
-    for edge in diseases["edges"]:
-        disease = edge["node"]
-        cells = {}
-        for link in disease.get("therapies", []):
-            therapy = link["node"]
-            column = columns.setdefault(therapy["id"], {"id": therapy["id"], "label": therapy["label"], "count": 0})
-            column["count"] += 1
-            evidence = link["evidence"]
-            cells[therapy["id"]] = {
-                "certainty": evidence["strongestCertainty"],
-                "rank": Certainty[evidence["strongestCertainty"]].rank,
-                "sources": evidence["sourceCount"],
-                "promotionalOnly": evidence["promotionalOnly"],
-            }
-        if cells:
-            rows.append({"id": disease["id"], "label": disease["label"], "cells": cells})
-    ordered = sorted(columns.values(), key=lambda c: (-c["count"], c["label"].casefold()))
-    rows.sort(key=lambda r: (-len(r["cells"]), r["label"].casefold()))
-    return {"rows": rows, "columns": ordered, "total": diseases["totalCount"]}

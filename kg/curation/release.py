@@ -21,14 +21,14 @@ import pyoxigraph as ox
 import rdflib
 
 from kg import __version__
-from kg.formatting import write_atomically
+from kg.curation.formatting import write_atomically
+from kg.curation.stats import compute
+from kg.curation.validate import to_rdflib
 from kg.namespaces import PREFIXES, curie
-from kg.queries import Catalog
-from kg.sources import Dataset
-from kg.stats import compute
-from kg.store import memory_store, run
-from kg.turtle import serialize
-from kg.validate import to_rdflib
+from kg.queries.catalog import Catalog
+from kg.rdf.dataset import Dataset
+from kg.rdf.turtle import serialize
+from kg.store.backends import memory_store, run
 
 SEMAPV = "https://w3id.org/semapv/vocab/"
 STATUS_CONFIDENCE = {

@@ -11,10 +11,10 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib.compare import isomorphic
 
+from kg.curation.validate import to_rdflib
+from kg.rdf.dataset import syntax_finding, turtle_files
+from kg.rdf.turtle import serialize
 from kg.report import Finding, Severity
-from kg.sources import syntax_finding, turtle_files
-from kg.turtle import serialize
-from kg.validate import to_rdflib
 
 
 @dataclass(frozen=True)

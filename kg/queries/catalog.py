@@ -4,7 +4,7 @@ Header fields: ``summary`` (one line), ``description``, ``tags`` (list), ``cq`` 
 (list of ``{name, type, required, example, description}``), and for quality rules in ``queries/checks/``: ``severity``
 (error or warning) and ``message`` (a template with ``{variable}`` placeholders filled from each row).
 
-Parameters are bound as RDF terms (see ``kg.store.run``), never spliced into the query text.
+Parameters are bound as RDF terms (see ``kg.store.backends.run``), never spliced into the query text.
 """
 
 from __future__ import annotations

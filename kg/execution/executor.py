@@ -24,18 +24,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyoxigraph as ox
 
 from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
-from kg.formats import GRAPHS, RESULTS, Format, by_name, negotiate
 from kg.lru import Lru
+from kg.metrics import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.namespaces import PREFIXES
-from kg.observability import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
+from kg.queries.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.queries.text import inline_rows, looks_like_update, query_form, service_calls
 from kg.settings import Settings
-from kg.sparql_text import inline_rows, looks_like_update, query_form, service_calls
-from kg.store import Backend, Bindings, Result, syntax_message
+from kg.store.backends import Backend, Bindings, Result, syntax_message
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
 
-log = logging.getLogger("kg.executor")
+log = logging.getLogger("kg.execution.executor")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 T = TypeVar("T")
 
@@ -150,10 +150,10 @@ class Executor:
         self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body))
         self.requests: dict[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = {}
         """GET requests already answered (path, query string, Accept) -> the cache key of their answer and the headers
-        their route adds to it (see kg.fastpath)."""
+        their route adds to it (see kg.web.fastpath)."""
         self.row_cache: Lru[str, list[dict[str, Term]]] = Lru(entries)
         self.graphql_answers: Lru[str, bytes] = Lru(entries)
-        """GraphQL answers without errors, by the SHA-256 of the request body (see kg.fastpath)."""
+        """GraphQL answers without errors, by the SHA-256 of the request body (see kg.web.fastpath)."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
         self.store_queries = 0

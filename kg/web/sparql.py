@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
-from kg.executor import Answer, Executor, Plan
-from kg.fastpath import request_key
-from kg.formats import GRAPHS, Format, negotiate, parse_accept
-from kg.queries import Catalog
+from kg.execution.executor import Answer, Executor, Plan
+from kg.queries.catalog import Catalog
+from kg.queries.formats import GRAPHS, Format, negotiate, parse_accept
 from kg.settings import Settings
+from kg.web.fastpath import request_key
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORM = "application/x-www-form-urlencoded"

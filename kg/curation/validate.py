@@ -16,12 +16,12 @@ import pyshacl.errors
 import rdflib
 from rdflib.namespace import SH
 
-from kg import summary
+from kg.curation import summary
 from kg.namespaces import PREFIXES, curie
-from kg.queries import Catalog, NamedQuery, parse_query, term_text
+from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
+from kg.rdf.dataset import Dataset, read_sources
 from kg.report import Finding, Report, Severity
-from kg.sources import Dataset, read_sources
-from kg.store import memory_store, run
+from kg.store.backends import memory_store, run
 
 _SCAD = PREFIXES["scad"]
 _SHACL_NODE_SHAPE = PREFIXES["sh"] + "NodeShape"

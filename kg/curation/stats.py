@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from kg.queries import NamedQuery, term_text
-from kg.store import run
+from kg.queries.catalog import NamedQuery, term_text
+from kg.store.backends import run
 
 
 @dataclass

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kg.observability import RELOADS
+from kg.metrics import RELOADS
+from kg.rdf.dataset import SourceError, turtle_files
 from kg.report import Report
 from kg.settings import Settings
-from kg.sources import SourceError, turtle_files
 
-log = logging.getLogger("kg.reload")
+log = logging.getLogger("kg.web.reload")
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Outcome:
 
 def check(settings: Settings) -> Report:
     """Validate the Turtle files as `kg validate` does, without the (slower) OWL reasoner."""
-    from kg.validate import Options, validate  # imported on first use: workers start faster without pySHACL
+    from kg.curation.validate import Options, validate  # imported on first use: workers start faster without pySHACL
 
     options = Options(settings.queries_dir, reasoner=False)
     return validate([settings.ontology_dir], options, settings.ontology_dir)

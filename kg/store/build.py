@@ -13,8 +13,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import __version__
-from kg.labels import LABELS_FILE, LabelIndex
-from kg.sources import Dataset
+from kg.rdf.dataset import Dataset
+from kg.store.labels import LABELS_FILE, LabelIndex
 
 BUILD_RECORD = "build.json"
 

@@ -1,40 +1,17 @@
-"""What operators see: a request id on every response, a JSON access log, and Prometheus metrics (requests and
-latency per route, query timeouts, cache hits, store queries, reloads), shared across worker processes when
-`kg serve` gives them a multiprocess directory."""
+"""What operators see of each request: a request id on every response, a JSON access log, and the request metrics
+of kg.metrics by route (a bounded set of labels, whatever the client sends)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 import uuid
-from typing import Final
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client import multiprocess as prometheus_multiprocess
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MULTIPROC_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
-REQUESTS = Counter("kg_http_requests_total", "HTTP requests answered", ["route", "method", "status"])
-LATENCY = Histogram(
-    "kg_http_request_seconds",
-    "Time to answer an HTTP request",
-    ["route"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-QUERY_TIMEOUTS = Counter("kg_query_timeouts_total", "Queries stopped at the timeout")
-STORE_QUERIES = Counter("kg_store_queries_total", "Queries run on the store (not answered from a cache)")
-CACHE = Counter("kg_cache_lookups_total", "Answer cache lookups", ["result"])
-RELOADS = Counter("kg_reloads_total", "Data reloads", ["outcome"])
+from kg.metrics import LATENCY, REQUESTS
 
 access = logging.getLogger("kg.access")
 _ROUTES = [
@@ -83,15 +60,6 @@ def configure_logging(level: int = logging.INFO, access_log: bool = True) -> Non
         logger.setLevel(level)
         logger.propagate = False
     access.setLevel(logging.INFO if access_log else logging.WARNING)
-
-
-def metrics_text() -> tuple[bytes, str]:
-    """The metrics of every worker (multiprocess mode) or of this process."""
-    if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
 class Observe:

@@ -10,10 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kg.errors import InvalidParameter, NotFound
-from kg.executor import Executor
-from kg.pages import Pages, prefers_html
-from kg.queries import Catalog, ParameterError, UnknownQuery
-from kg.sparql_endpoint import answer
+from kg.execution.executor import Executor
+from kg.queries.catalog import Catalog, ParameterError, UnknownQuery
+from kg.web.pages.routes import Pages, prefers_html
+from kg.web.sparql import answer
 
 RESERVED = {"format"}
 

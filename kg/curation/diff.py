@@ -13,7 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES, curie
-from kg.queries import term_text
+from kg.queries.catalog import term_text
 
 PREF_LABEL = PREFIXES["skos"] + "prefLabel"
 FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".nt": ox.RdfFormat.N_TRIPLES, ".ttl": ox.RdfFormat.TURTLE}

@@ -14,11 +14,11 @@ import pyoxigraph as ox
 
 from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import PREFIXES, sparql_prologue
-from kg.queries import NamedQuery
-from kg.release import BUILD_RECORD, file_hashes, release_id
+from kg.queries.catalog import NamedQuery
+from kg.queries.text import inline_values
+from kg.rdf.dataset import read_sources
 from kg.settings import Settings
-from kg.sources import read_sources
-from kg.sparql_text import inline_values
+from kg.store.build import BUILD_RECORD, file_hashes, release_id
 
 Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]

@@ -7,9 +7,9 @@ from typing import Final
 
 import pyoxigraph as ox
 
-from kg.queries import parse_query
-from kg.store import run
-from kg.turtle import serialize
+from kg.queries.catalog import parse_query
+from kg.rdf.turtle import serialize
+from kg.store.backends import run
 
 FILE_NAME: Final = "summary.ttl"
 

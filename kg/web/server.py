@@ -1,7 +1,7 @@
 """`kg serve`: uvicorn (uvloop, httptools) worker processes under a supervisor that replaces any worker that exits.
 
 Workers get their settings through ``KG_`` environment variables, the one way settings travel. A worker that had to
-stop a runaway query retires (see ``kg.executor``) and the supervisor starts a fresh one; the listening socket
+stop a runaway query retires (see ``kg.execution.executor``) and the supervisor starts a fresh one; the listening socket
 belongs to the supervisor, so connections wait in its backlog meanwhile instead of being refused.
 """
 
@@ -16,9 +16,10 @@ import tempfile
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from kg.observability import MULTIPROC_ENV, configure_logging
-from kg.reload import Watcher
+from kg.metrics import MULTIPROC_ENV
 from kg.settings import Settings
+from kg.web.observability import configure_logging
+from kg.web.reload import Watcher
 
 
 def environment(settings: Settings) -> dict[str, str]:

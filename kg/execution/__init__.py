@@ -1,0 +1,1 @@
+"""Running clients' queries: refusals, deadlines, caches and serialization within the size caps."""

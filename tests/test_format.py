@@ -65,3 +65,101 @@ def test_never_rewrites_a_file_that_does_not_parse(tmp_path: Path) -> None:
     assert result.error is not None and result.error.line == 14 and not result.changed
     assert broken.read_bytes() == before
     assert list(tmp_path.iterdir()) == [broken]  # no temporary file left behind
+
+
+# every fixture that parses (the syntax_* ones are for the parser)
+FIXTURES = [p for p in [*ONTOLOGY_FILES, *turtle_files([DATA])] if not p.name.startswith("syntax_")]
+
+
+def _with_comments(text: str) -> tuple[str, dict[str, str]]:
+    """The text with a comment before every block and after every predicate line; each comment names its block."""
+    lines, where, subject, n = [], {}, "", 0
+    for line in text.splitlines():
+        starts_block = line[:1] not in ("", " ", "#", "@", "[", "_", ")", "]") and not line.upper().startswith("PREFIX")
+        if starts_block:
+            subject = line.split()[0]
+            n += 1
+            lines.append(f"# before {n}")
+            where[f"# before {n}"] = subject
+        elif line.startswith("["):
+            subject = ""  # a comment in a blank-node block is refused (test below)
+        lines.append(line)
+        if subject and line.startswith("    ") and line.endswith(" ;"):
+            n += 1
+            lines[-1] = f"{line}  # trailing {n}"
+            where[f"# trailing {n}"] = subject
+            n += 1
+            lines.append(f"    # inside {n}")
+            where[f"# inside {n}"] = subject
+    return "\n".join(lines) + "\n", where
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_comment_is_kept_with_its_block(path: Path) -> None:
+    commented, where = _with_comments(path.read_text(encoding="utf-8"))
+    if not where:
+        pytest.skip("no block to comment")
+    formatted = canonical(commented)
+    assert canonical(formatted) == formatted  # idempotent with comments too
+    assert isomorphic(to_rdflib(parse(commented)), to_rdflib(parse(formatted)))
+    out = formatted.splitlines()
+    for comment, subject in where.items():
+        found = [i for i, line in enumerate(out) if line.strip() == comment]
+        assert len(found) == 1, comment  # every comment once: the multiset of comment texts is unchanged
+        # the comment is in its block: the nearest block start at or after a leading comment, before an inner one
+        i = found[0]
+        if comment.startswith("# before"):
+            after = next(line for line in out[i:] if not line.startswith("#"))
+            assert after == subject, (comment, after)
+        else:
+            start = max(j for j in range(i) if out[j] and out[j][0] not in " #")
+            assert out[start] == subject, (comment, out[start])
+
+
+def test_comment_before_and_inside_a_block_moves_with_it(tmp_path: Path) -> None:
+    target = tmp_path / "x.ttl"
+    target.write_text(
+        "@prefix kgr: <https://w3id.org/scad/id/> .\n@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        '# TODO: check the MONDO identifier\nkgr:zeta skos:prefLabel "zeta"@en ;\n'
+        '    # the synonym is from source 003\n    skos:altLabel "z"@en .\n'
+        'kgr:alpha skos:prefLabel "alpha # not a comment"@en .\n',
+        encoding="utf-8",
+    )
+    (result,) = format_paths([target], check=False)
+    assert result.changed and result.error is None
+    assert target.read_text(encoding="utf-8").endswith(
+        'kgr:alpha\n    skos:prefLabel "alpha # not a comment"@en .\n\n'
+        "# TODO: check the MONDO identifier\nkgr:zeta\n"
+        '    skos:prefLabel "zeta"@en ;\n    # the synonym is from source 003\n    skos:altLabel "z"@en .\n'
+    )
+
+
+def test_a_comment_that_cannot_be_kept_is_refused_at_its_place(tmp_path: Path) -> None:
+    target = tmp_path / "x.ttl"
+    original = (
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        '<http://e/b> skos:prefLabel "b" .\n[ skos:prefLabel "blank" ;\n   # about the blank node\n] .\n'
+    )
+    target.write_text(original, encoding="utf-8")
+    (result,) = format_paths([target], check=False)
+    assert result.error is not None and not result.changed
+    assert (result.error.line, result.error.column) == (4, 4)
+    assert "subject is a blank node" in result.error.message
+    assert target.read_text(encoding="utf-8") == original
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_mode_and_symlink_are_kept(tmp_path: Path) -> None:
+    real = tmp_path / "real.ttl"
+    real.write_text('<http://e/b> <http://e/p> "b" .  <http://e/a> <http://e/p> "a" .\n', encoding="utf-8")
+    real.chmod(0o664)
+    link = tmp_path / "link.ttl"
+    link.symlink_to(real)
+    (result,) = format_paths([link], check=False)
+    assert result.changed and result.error is None
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_text(encoding="utf-8") == canonical(
+        '<http://e/b> <http://e/p> "b" . <http://e/a> <http://e/p> "a" .'
+    )
+    assert real.stat().st_mode & 0o777 == 0o664
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.ttl", "real.ttl"]

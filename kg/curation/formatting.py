@@ -1,4 +1,5 @@
-"""`kg format`: rewrite Turtle files in canonical form, never touching a file that does not parse."""
+"""`kg format`: rewrite Turtle files in canonical form, keeping every ``#`` comment with its block, and never touching
+a file that does not parse or whose comments cannot all be kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pyoxigraph as ox
 from rdflib.compare import isomorphic
 
 from kg.curation.validate import to_rdflib
+from kg.rdf.comments import CommentError, comment_texts, read_comments
 from kg.rdf.dataset import syntax_finding, turtle_files
 from kg.rdf.turtle import serialize
 from kg.report import Finding, Severity
@@ -25,9 +27,9 @@ class Result:
 
 
 def canonical(text: str) -> str:
-    """The canonical form of a Turtle text; raises SyntaxError when it does not parse."""
+    """The canonical form of a Turtle text, comments kept; raises SyntaxError or CommentError."""
     triples = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE))
-    return serialize(triples)
+    return serialize(triples, read_comments(text))
 
 
 def format_file(path: Path, check: bool) -> Result:
@@ -36,12 +38,22 @@ def format_file(path: Path, check: bool) -> Result:
         before = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE))
     except SyntaxError as exc:
         return Result(path, changed=False, error=syntax_finding(path, exc))
-    formatted = serialize(before)
+    try:
+        comments = read_comments(text)
+    except CommentError as exc:
+        message = f"{exc.reason}; move it into a block with an IRI subject (file left unchanged)"
+        finding = Finding(Severity.ERROR, "format", message, path, exc.comment.line, exc.comment.column)
+        return Result(path, changed=False, error=finding)
+    formatted = serialize(before, comments)
     if formatted == text:
         return Result(path, changed=False)
     after = list(ox.parse(formatted.encode("utf-8"), format=ox.RdfFormat.TURTLE))
     if not isomorphic(to_rdflib(before), to_rdflib(after)):
         message = "the canonical form would not hold the same triples; file left unchanged (please report this)"
+        return Result(path, changed=False, error=Finding(Severity.ERROR, "format", message, file=path))
+    if comment_texts(formatted) != comment_texts(text):
+        lost = next(iter(comment_texts(text) - comment_texts(formatted)), "?")
+        message = f"the canonical form would not keep the comment {lost!r}; file left unchanged (please report this)"
         return Result(path, changed=False, error=Finding(Severity.ERROR, "format", message, file=path))
     if not check:
         write_atomically(path, formatted)
@@ -52,13 +64,29 @@ def format_paths(paths: Iterable[Path], check: bool) -> list[Result]:
     return [format_file(p, check) for p in turtle_files(paths)]
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over: readers see the old file or the new, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write to a temporary file beside ``path`` and rename it over: readers see the old file or the new, never half.
+
+    A symlink is written through (its target changes, the link stays); an existing file keeps its mode, a new file
+    gets the mode the umask gives (as ``open`` would), not the 0600 of a temporary file. On failure nothing is left.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES, RDF_TYPE
+from kg.rdf.comments import Comment, Comments
 
 Subject = ox.NamedNode | ox.BlankNode
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -95,7 +96,8 @@ def literal_text(lit: ox.Literal) -> str:
 
 
 class _Writer:
-    def __init__(self, triples: Iterable[ox.Triple]) -> None:
+    def __init__(self, triples: Iterable[ox.Triple], comments: Comments | None = None) -> None:
+        self.comments = comments or Comments()
         self.by_subject: dict[Subject, list[tuple[ox.NamedNode, Term]]] = defaultdict(list)
         self.object_uses: dict[ox.BlankNode, int] = defaultdict(int)
         for t in set(triples):
@@ -160,10 +162,16 @@ class _Writer:
             rank = _PREDICATE_ORDER.index(p.value) if p.value in _PREDICATE_ORDER else len(_PREDICATE_ORDER)
             return (rank, p.value, self.term(o, depth))
 
+        notes = self.comments.blocks.get(subject.value) if depth == 1 and isinstance(subject, ox.NamedNode) else None
+        placed: set[str] = set()
         lines = []
         for p, o in sorted(self.by_subject[subject], key=key):
             pred = "a" if p.value == RDF_TYPE else iri_text(p.value)
-            lines.append(f"{_INDENT * depth}{pred} {self.term(o, depth)}")
+            line = f"{_INDENT * depth}{pred} {self.term(o, depth)}"
+            if notes is not None and p.value in notes.by_predicate and p.value not in placed:
+                placed.add(p.value)
+                line = _comment_lines(notes.by_predicate[p.value], depth) + line
+            lines.append(line)
         return " ;\n".join(lines)
 
     def blocks(self) -> list[str]:
@@ -183,14 +191,32 @@ class _Writer:
             if isinstance(subject, ox.BlankNode) and self.object_uses[subject] == 0:
                 out.append("[\n" + self.predicates(subject, 1) + "\n] .")
             else:
-                out.append(self.term(subject, 0) + "\n" + self.predicates(subject, 1) + " .")
+                notes = self.comments.blocks.get(subject.value) if isinstance(subject, ox.NamedNode) else None
+                leading = _comment_lines(notes.leading, 0) if notes else ""
+                out.append(leading + self.term(subject, 0) + "\n" + self.predicates(subject, 1) + " .")
         return out
 
 
-def serialize(triples: Iterable[ox.Triple]) -> str:
-    """The canonical Turtle text for ``triples`` (a graph without named-graph information)."""
-    writer = _Writer(triples)
+def _comment_lines(comments: list[Comment], depth: int) -> str:
+    # A predicate line of a block follows "... ;\n", so comments go between that break and the predicate.
+    return "".join(f"{_INDENT * depth}{c.text}\n" for c in comments)
+
+
+def serialize(triples: Iterable[ox.Triple], comments: Comments | None = None) -> str:
+    """The canonical Turtle text for ``triples`` (a graph without named-graph information), with the curator's
+    ``comments`` (``kg.rdf.comments``) in their places: header first, each block's before it and among its lines."""
+    writer = _Writer(triples, comments)
     body = "\n\n".join(writer.blocks())
-    used = {name for name, ns in PREFIXES.items() if re.search(rf"(?<![\w<\-]){name}:", body)}
+    used = {name for name, ns in PREFIXES.items() if re.search(rf"(?<![\w<\-]){name}:", _code(body))}
     head = "".join(f"@prefix {name}: <{PREFIXES[name]}> .\n" for name in sorted(used))
-    return head + ("\n" if head and body else "") + body + ("\n" if body else "")
+    text = head + ("\n" if head and body else "") + body + ("\n" if body else "")
+    if comments and comments.header:
+        text = _comment_lines(comments.header, 0) + ("\n" if text else "") + text
+    if comments and comments.footer:
+        text = text + ("\n" if text else "") + _comment_lines(comments.footer, 0)
+    return text
+
+
+def _code(body: str) -> str:
+    """The text without its comment lines (a prefix named only in a comment is not used)."""
+    return "\n".join(line for line in body.split("\n") if not line.lstrip().startswith("#"))

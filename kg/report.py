@@ -60,25 +60,39 @@ class Finding:
         }
 
 
+FIRST_RULES = ("syntax", "prefix", "undefined_iri")
+"""Rules whose findings are causes of others: listed first, so a curator fixes them first."""
+
+
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    folded: list[Finding] = field(default_factory=list)
+    """Findings that most likely follow from a cause in ``findings`` (a wrong prefix): shown under it."""
+    notes: list[str] = field(default_factory=list)
+    """What was not checked, and why (quotes without their sources)."""
 
     @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
+        return [f for f in [*self.findings, *self.folded] if f.severity is Severity.ERROR]
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
+        return [f for f in [*self.findings, *self.folded] if f.severity is Severity.WARNING]
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
-    def sorted(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: (str(f.file or "~"), f.line or 0, f.column or 0, f.rule, f.message))
+    def sorted(self, findings: list[Finding] | None = None) -> list[Finding]:
+        """Causes first (``FIRST_RULES``), then by file, line and column."""
+
+        def key(f: Finding) -> tuple[int, str, int, int, str, str]:
+            rank = FIRST_RULES.index(f.rule) if f.rule in FIRST_RULES else len(FIRST_RULES)
+            return (rank, str(f.file or "~"), f.line or 0, f.column or 0, f.rule, f.message)
+
+        return sorted(self.findings if findings is None else findings, key=key)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -87,6 +101,8 @@ class Report:
                 "errors": len(self.errors),
                 "warnings": len(self.warnings),
                 "findings": [f.as_json() for f in self.sorted()],
+                "folded": [f.as_json() for f in self.sorted(self.folded)],
+                "notes": self.notes,
             },
             indent=2,
             ensure_ascii=False,

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     """The Turtle files: ontology, shapes and data (the source of truth)."""
     queries_dir: Path = PROJECT_DIR / "queries"
     """The named queries; quality rules live in its ``checks/`` folder."""
+    sources_dir: Path | None = None
+    """The source texts (``scad:fileName``) every quote is checked against; unset: quotes are checked only with
+    --sources, and `kg release` refuses to run."""
 
     host: str = "127.0.0.1"
     """Interface `kg serve` listens on."""

@@ -89,7 +89,31 @@ CASES = {
     "source_without_claims": ("source_without_claims", Severity.WARNING, "kgr:fx-source-2 has no claims", 14),
     "term_without_label": ("term_without_label", Severity.ERROR, "scad:fixtureProperty has no skos:definition", 65),
     "disjoint_classes": ("owl-consistency", Severity.ERROR, "Disjoint classes scad:Disease and scad:Therapy", 14),
-    "quote_not_verbatim": ("quote-not-verbatim", Severity.ERROR, "not an exact substring of fixture-source.txt", 54),
+    "quote_not_verbatim": (
+        "quote-not-verbatim",
+        Severity.ERROR,
+        "quote is not verbatim in fixture-source.txt: character 24 of the quote is 'p', the closest passage of the"
+        " source has 's' there: 'The fixture therapy is studied for the fixture disease'",
+        60,
+    ),
+    "label_without_language": (
+        "label_without_language",
+        Severity.ERROR,
+        'kgr:fx-therapy has the skos:prefLabel "fixture therapy" without a language tag; write "fixture therapy"@en',
+        29,
+    ),
+    "synonym_is_other_label": (
+        "synonym_is_other_label",
+        Severity.WARNING,
+        'kgr:fx-therapy has the synonym "Fixture Disease", which is the preferred label of kgr:fx-disease',
+        27,
+    ),
+    "prefix_misspelled": (
+        "prefix",
+        Severity.ERROR,
+        "the prefix kgr: is bound to <https://w3id.org/scad/idd/>; expected <https://w3id.org/scad/id/>",
+        2,
+    ),
     "duplicate_definition": ("duplicate_definition", Severity.ERROR, "kgr:fx-disease is defined in", 6),
 }
 # fixtures that only make sense beside the valid minimal graph

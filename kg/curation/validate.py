@@ -16,10 +16,10 @@ import pyshacl.errors
 import rdflib
 from rdflib.namespace import SH
 
-from kg.curation import summary
+from kg.curation import causes, summary
 from kg.namespaces import PREFIXES, curie
 from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
-from kg.rdf.dataset import Dataset, read_sources
+from kg.rdf.dataset import Dataset, read_sources, turtle_files
 from kg.report import Finding, Report, Severity
 from kg.store.backends import memory_store, run
 
@@ -43,9 +43,16 @@ class Options:
         return self.queries_dir / "summary.rq"
 
 
-def validate(paths: Iterable[Path], options: Options, root: Path | None = None) -> Report:
-    """Validate the Turtle files under ``paths``; nothing is written anywhere."""
+QUOTES_NOT_CHECKED = "quotes not checked: pass --sources or set the sources setting (KG_SOURCES_DIR)"
+
+
+def validate(
+    paths: Iterable[Path], options: Options, root: Path | None = None, on_stage: Callable[[str], None] | None = None
+) -> Report:
+    """Validate the Turtle files under ``paths``; nothing is written anywhere. ``on_stage`` hears each stage's name."""
     report = Report()
+    if options.sources_dir is None:
+        report.notes.append(QUOTES_NOT_CHECKED)
     started = time.perf_counter()
     data = read_sources(paths, root)
     report.timings["parse"] = time.perf_counter() - started
@@ -53,6 +60,7 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
     if data.errors:
         return report  # later stages would report the consequences of the broken files, not the causes
     store = memory_store(data.quads)
+    report.findings.extend(causes.check_prefixes(data))
     stages: list[tuple[str, Callable[[], Iterable[Finding]]]] = [
         ("checks", lambda: check_rules(store, data, options.checks_dir)),
         ("summary", lambda: check_summary(store, data, options.summary_query)),
@@ -65,9 +73,27 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
         quotes = parse_query(options.queries_dir / "claim_quotes.rq")
         stages.append(("quotes", lambda: check_quotes(store, data, sources_dir, quotes)))
     for name, run_stage in stages:
+        if on_stage is not None:
+            on_stage(name)
         t0 = time.perf_counter()
         report.findings.extend(run_stage())
         report.timings[name] = time.perf_counter() - t0
+    causes.one_error_per_untagged_label(report)
+    causes.fold_consequences(report)
+    return report
+
+
+def validate_files(
+    files: Iterable[Path], ontology_dir: Path, options: Options, on_stage: Callable[[str], None] | None = None
+) -> Report:
+    """Validate ``files`` (under ``ontology_dir``) in the context of the whole graph; report only their findings."""
+    wanted = {p.resolve() for p in turtle_files(files)}
+    report = validate([ontology_dir], options, ontology_dir, on_stage)
+
+    def theirs(found: list[Finding]) -> list[Finding]:
+        return [f for f in found if f.file is None or f.file.resolve() in wanted]
+
+    report.findings, report.folded = theirs(report.findings), theirs(report.folded)
     return report
 
 
@@ -95,6 +121,7 @@ def finding_at(
 
 def check_rules(store: ox.Store, data: Dataset, checks_dir: Path) -> Iterator[Finding]:
     """Each quality rule is a SELECT in ``checks_dir``; every row it returns is a finding about ``?focus``."""
+    known = causes.defined_iris(data)
     for rule in Catalog(checks_dir):
         severity = Severity(rule.severity or "error")
         template = rule.message or rule.summary
@@ -105,7 +132,9 @@ def check_rules(store: ox.Store, data: Dataset, checks_dir: Path) -> Iterator[Fi
             values = {name: term_text(row[name]) for name in names}
             focus = row["focus"] if "focus" in names else None
             focus_iri = focus.value if isinstance(focus, ox.NamedNode) else None
-            yield finding_at(data, severity, rule.name, template.format_map(_Defaulting(values)), focus_iri)
+            finding = finding_at(data, severity, rule.name, template.format_map(_Defaulting(values)), focus_iri)
+            raw = {name: row[name].value for name in names if row[name] is not None}
+            yield causes.at_cause(data, rule.name, finding, raw, known)
 
 
 class _Defaulting(dict[str, str]):
@@ -249,10 +278,4 @@ def check_quotes(store: ox.Store, data: Dataset, sources_dir: Path, quotes: Name
                 )
         text = texts[file]
         if text is not None and row["quote"].value not in text:
-            yield finding_at(
-                data,
-                Severity.ERROR,
-                "quote-not-verbatim",
-                f"quote is not an exact substring of {file}: {row['quote'].value!r}",
-                row["claim"].value,
-            )
+            yield causes.quote_finding(data, row["claim"].value, row["quote"].value, text, file)

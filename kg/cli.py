@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import enum
 import json
+import socket
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, cast
 
@@ -32,7 +35,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is not cut to 80 columns: a table keeps every cell whole for the next tool.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 100_000)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 PathsArg = Annotated[
@@ -49,6 +53,47 @@ class OutputFormat(enum.StrEnum):
 def fail(message: str) -> NoReturn:
     err.print(f"kg: {message}", markup=False)
     raise typer.Exit(2)
+
+
+def shown(path: Path) -> str:
+    """A path as a person reads it: relative to the working directory when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@contextmanager
+def progress(what: str) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the stage on a terminal (standard error); nothing when piped."""
+    if not err.is_terminal:
+        yield lambda stage: None
+        return
+    with err.status(what) as status:
+        yield lambda stage: status.update(f"{what}: {stage}")
+
+
+def _sources(option: Path | None, settings: Settings) -> Path | None:
+    chosen = option if option is not None else settings.sources_dir
+    if chosen is not None and not chosen.is_dir():
+        where = "--sources" if option is not None else "KG_SOURCES_DIR"
+        fail(f"{where} {chosen}: not a directory; expected the folder of source texts")
+    return chosen
+
+
+def _validate(chosen: list[Path], root: Path, settings: Settings, options: Any, what: str) -> Report:
+    """Validate; files under the ontology directory are checked in the context of the whole graph."""
+    from kg.curation.validate import validate, validate_files
+
+    ontology = settings.ontology_dir.resolve()
+    inside = [p for p in chosen if p.resolve() == ontology or ontology in p.resolve().parents]
+    with progress(what) as stage:
+        try:
+            if inside and len(inside) == len(chosen) and [p.resolve() for p in chosen] != [ontology]:
+                return validate_files(chosen, settings.ontology_dir, options, stage)
+            return validate(chosen, options, root, stage)
+        except (SourceError, QueryError) as exc:
+            fail(str(exc))
 
 
 def _paths(paths: list[Path] | None, settings: Settings) -> tuple[list[Path], Path]:
@@ -73,18 +118,13 @@ def validate_command(
     show_all: Annotated[bool, typer.Option("--all", help="List every warning, not the first few per rule.")] = False,
 ) -> None:
     """Parse, check shapes, quality rules and OWL consistency; with --sources, check quotes against the texts."""
-    from kg.curation.validate import Options, validate
+    from kg.curation.validate import Options
 
     settings = Settings()
     chosen, root = _paths(paths, settings)
-    if sources is not None and not sources.is_dir():
-        fail(f"--sources {sources}: not a directory; expected the folder of source texts")
-    options = Options(settings.queries_dir, sources_dir=sources, reasoner=not no_reasoner)
+    options = Options(settings.queries_dir, sources_dir=_sources(sources, settings), reasoner=not no_reasoner)
     started = time.perf_counter()
-    try:
-        report = validate(chosen, options, root)
-    except (SourceError, QueryError) as exc:
-        fail(str(exc))
+    report = _validate(chosen, root, settings, options, "validating")
     elapsed = time.perf_counter() - started
     if output is OutputFormat.json:
         out.print(report.to_json(), markup=False)
@@ -108,6 +148,18 @@ def _print_report(report: Report, elapsed: float, warnings_per_rule: int | None)
     for rule, n in sorted(shown.items()):
         if warnings_per_rule is not None and n > warnings_per_rule:
             out.print(f"... and {n - warnings_per_rule} more warning(s) of [{rule}]; --all lists them", markup=False)
+    if report.folded:
+        errors = sum(f.severity is Severity.ERROR for f in report.folded)
+        out.print(
+            f"  ... {errors} error(s) and {len(report.folded) - errors} warning(s) more most likely follow from the"
+            f" prefix above; fix it first{'' if warnings_per_rule is None else ' (--all lists them)'}",
+            markup=False,
+        )
+        if warnings_per_rule is None:
+            for finding in report.sorted(report.folded):
+                out.print("  " + finding.text(), markup=False)
+    for note in report.notes:
+        out.print(f"note: {note}", style="yellow", markup=False)
     summary_line = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s) in {elapsed:.1f} s"
     (out if report.ok else err).print(("ok: " if report.ok else "failed: ") + summary_line, markup=False)
 
@@ -132,7 +184,7 @@ def format_command(
         assert r.error is not None
         err.print(r.error.text(), markup=False)
     for r in changed:
-        out.print(f"{'would reformat' if check else 'reformatted'} {r.path}", markup=False)
+        out.print(f"{'would reformat' if check else 'reformatted'} {shown(r.path)}", markup=False)
     out.print(
         f"{len(results)} file(s): {len(changed)} {'to reformat' if check else 'reformatted'}, {len(broken)} not parsed",
         markup=False,
@@ -147,13 +199,13 @@ def _generated(target: Path, text: str, check: bool, command: str, what: str) ->
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if check:
         if current != text:
-            err.print(f"{target} is out of date; run `{command}`", markup=False)
+            err.print(f"{shown(target)} is out of date; run `{command}`", markup=False)
             raise typer.Exit(1)
-        out.print(f"{target} is current ({what})", markup=False)
+        out.print(f"{shown(target)} is current ({what})", markup=False)
         return
     if current != text:
         formatting.write_atomically(target, text)
-    out.print(f"{target}: {what}", markup=False)
+    out.print(f"{shown(target)}: {what}", markup=False)
 
 
 @app.command("derive")
@@ -265,18 +317,28 @@ def _backend() -> Backend:
 
 @app.command("query")
 def query_command(
-    name: Annotated[str, typer.Argument(help="A named query (the stem of a file in queries/).")],
+    name: Annotated[str | None, typer.Argument(help="A named query (the stem of a file in queries/).")] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value, repeatable.")] = None,
     output: Annotated[
         ResultFormat, typer.Option("--format", help="table for people, or a serialization.")
     ] = ResultFormat.table,
+    list_queries: Annotated[bool, typer.Option("--list", help="List the named queries and their parameters.")] = False,
 ) -> None:
-    """Run a named query with parameters."""
+    """Run a named query with parameters (--list shows them all)."""
     settings = Settings()
+    catalog = Catalog(settings.queries_dir)
+    if list_queries:
+        table = Table("name", "parameters", "summary")
+        for known in catalog:
+            table.add_row(known.name, " ".join(f"{p.name}=" for p in known.params), known.summary)
+        out.print(table)
+        return
+    if name is None:
+        fail("name a query, or pass --list to see them")
     try:
-        query = Catalog(settings.queries_dir).get(name)
+        query = catalog.get(name)
     except UnknownQuery as exc:
-        fail(f"{exc}; `ls {settings.queries_dir}` lists them")
+        fail(f"{exc}; `kg query --list` lists them")
     values = {}
     for item in param or []:
         key, sep, value = item.partition("=")
@@ -331,25 +393,46 @@ def export_schema_command(
 @app.command("release")
 def release_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write.")] = Path("dist"),
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="Directory of source texts (default: the sources setting).")
+    ] = None,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Release uncommitted changes under ontology/ (recorded).")
+    ] = False,
 ) -> None:
-    """Validate, then write the release files (N-Quads, Turtle, JSON-LD, closure, KGX, SSSOM, stats, manifest)."""
-    from kg.curation.release import write_release
-    from kg.curation.validate import Options, validate
+    """Validate everything (quotes included), then write the release files and a manifest of hashes."""
+    from kg.curation.release import uncommitted, write_release
+    from kg.curation.validate import Options
 
     settings = Settings()
-    options = Options(settings.queries_dir)
-    report = validate([settings.ontology_dir], options, settings.ontology_dir)
+    sources_dir = _sources(sources, settings)
+    if sources_dir is None:
+        fail("a release checks every quote: pass --sources DIR or set KG_SOURCES_DIR to the folder of source texts")
+    changed = uncommitted(settings.ontology_dir)
+    if changed is None and not allow_dirty:
+        fail(
+            f"{shown(settings.ontology_dir)} is not in a git work tree, so git cannot tell what a release holds;"
+            " pass --allow-dirty to release it anyway"
+        )
+    if changed and not allow_dirty:
+        listed = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        fail(f"uncommitted changes under {shown(settings.ontology_dir)} ({listed}); commit them, or pass --allow-dirty")
+    options = Options(settings.queries_dir, sources_dir=sources_dir)
+    report = _validate([settings.ontology_dir], settings.ontology_dir, settings, options, "validating")
     if not report.ok:
         _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
-        fail("not releasing files that do not validate")
+        err.print("kg: not releasing files that do not validate", markup=False)
+        raise typer.Exit(1)
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     release_id = build.release_id(build.file_hashes(data, settings.ontology_dir))
-    manifest = write_release(data, Catalog(settings.queries_dir), release_id, output)
+    record: dict[str, object] = {"quotes_checked": True, "allow_dirty": allow_dirty, "uncommitted": changed}
+    with progress("writing the release files"):
+        manifest = write_release(data, Catalog(settings.queries_dir), release_id, output, record)
     files = manifest["files"]
     assert isinstance(files, dict)
     for name, info in files.items():
-        out.print(f"{output / name}  {info['bytes']:>9} bytes  sha256 {info['sha256'][:16]}", markup=False)
-    out.print(f"release {release_id}", markup=False)
+        out.print(f"{shown(output / name)}  {info['bytes']:>9} bytes  sha256 {info['sha256'][:16]}", markup=False)
+    out.print(f"release {release_id}" + (" (uncommitted changes, --allow-dirty)" if changed else ""), markup=False)
 
 
 @app.command("diff")
@@ -362,12 +445,15 @@ def diff_command(
 
     settings = Settings()
     try:
-        before = statements(old, Path.cwd())
-        if new == "WORKTREE":
-            data = read_sources([settings.ontology_dir], settings.ontology_dir)
-            after = canonical({(q.subject, q.predicate, q.object) for q in data.quads})
-        else:
-            after = statements(new, Path.cwd())
+        with progress("reading both versions") as stage:
+            stage(old)
+            before = statements(old, Path.cwd())
+            stage(new)
+            if new == "WORKTREE":
+                data = read_sources([settings.ontology_dir], settings.ontology_dir)
+                after = canonical({(q.subject, q.predicate, q.object) for q in data.quads})
+            else:
+                after = statements(new, Path.cwd())
     except DiffError as exc:
         fail(str(exc))
     changes = diff(before, after)
@@ -386,13 +472,18 @@ def diff_command(
 def build_command(
     store: Annotated[Path, typer.Option("--store", help="Directory of the on-disk store to write.")],
     no_reasoner: Annotated[bool, typer.Option("--no-reasoner", help="Skip the OWL 2 RL consistency check.")] = False,
+    sources: Annotated[
+        Path | None, typer.Option("--sources", help="Directory of source texts (default: the sources setting).")
+    ] = None,
 ) -> None:
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
-    from kg.curation.validate import Options, validate
+    from kg.curation.validate import Options
 
     settings = Settings()
-    options = Options(settings.queries_dir, reasoner=not no_reasoner)
-    report = validate([settings.ontology_dir], options, settings.ontology_dir)
+    options = Options(settings.queries_dir, sources_dir=_sources(sources, settings), reasoner=not no_reasoner)
+    report = _validate([settings.ontology_dir], settings.ontology_dir, settings, options, "validating")
+    for note in report.notes:
+        err.print(f"note: {note}", markup=False)
     if not report.ok:
         _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
         err.print("kg: not building a store from files that do not validate", markup=False)
@@ -400,9 +491,12 @@ def build_command(
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
     labels = Catalog(settings.queries_dir).get("entity_labels").text
-    record = build.build_store(data, settings.ontology_dir, store, labels)
+    with progress("loading the store"):
+        record = build.build_store(data, settings.ontology_dir, store, labels)
     elapsed = time.perf_counter() - started
-    out.print(f"{store}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False)
+    out.print(
+        f"{shown(store)}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False
+    )
 
 
 @app.command("serve")
@@ -423,21 +517,50 @@ def serve_command(
 
     overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
     settings = Settings(**cast(dict[str, Any], {k: v for k, v in overrides.items() if v is not None}))
-    if settings.sparql_url is None and settings.store_dir is not None:
+    _port_is_free(settings.host, settings.port)
+    if settings.sparql_url is not None:
+        backend, release, checked = f"remote {settings.sparql_url}", settings.release_id or "unknown", "not run here"
+    elif settings.store_dir is not None:
         try:
-            opened, _ = open_store_dir(settings.store_dir)
+            opened, record = open_store_dir(settings.store_dir)
         except StoreError as exc:
             fail(str(exc))
         del opened
-    elif settings.sparql_url is None:
+        backend, release = f"on-disk store {shown(settings.store_dir)}", str(record["release"])
+        checked = "done by kg build"
+    else:
         options = Options(settings.queries_dir, reasoner=False)
-        report = validate([settings.ontology_dir], options, settings.ontology_dir)
+        with progress("validating"):
+            report = validate([settings.ontology_dir], options, settings.ontology_dir)
         if not report.ok:
             _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
             fail("not serving files that do not validate; fix them or serve a store built earlier with --store")
+        data = read_sources([settings.ontology_dir], settings.ontology_dir)
+        backend = f"embedded, from {shown(settings.ontology_dir)}"
+        release = build.release_id(build.file_hashes(data, settings.ontology_dir))
+        checked = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s), quotes not checked"
+    host_text = f"[{settings.host}]" if ":" in settings.host else settings.host
+    workers_text = f"{settings.workers} worker{'s' if settings.workers != 1 else ''}"
+    out.print(
+        f"kg: serving http://{host_text}:{settings.port}/ · backend {backend} · release {release} · {workers_text}"
+        f" · validation: {checked}",
+        markup=False,
+    )
+    out.file.flush()
     from kg.web.server import serve
 
     serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
+
+
+def _port_is_free(host: str, port: int) -> None:
+    """A busy port is named, with the option that picks another (exit 2), before any worker starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port} ({exc.strerror}); is another server there? pick another with --port")
 
 
 def main() -> None:

@@ -62,13 +62,18 @@ def test_never_rewrites_a_file_that_does_not_parse(tmp_path: Path) -> None:
     shutil.copy(DATA / "bad" / "syntax_missing_dot.ttl", broken)
     before = broken.read_bytes()
     (result,) = format_paths([broken], check=False)
-    assert result.error is not None and result.error.line == 14 and not result.changed
+    assert result.error is not None and result.error.line == 12 and not result.changed
     assert broken.read_bytes() == before
     assert list(tmp_path.iterdir()) == [broken]  # no temporary file left behind
 
 
-# every fixture that parses (the syntax_* ones are for the parser)
-FIXTURES = [p for p in [*ONTOLOGY_FILES, *turtle_files([DATA])] if not p.name.startswith("syntax_")]
+# every fixture that parses (the syntax_* ones are for the parser; prefix_misspelled binds kgr: to another namespace,
+# so its subjects are written as full IRIs and the block names below do not apply: its comments are kept all the same)
+FIXTURES = [
+    p
+    for p in [*ONTOLOGY_FILES, *turtle_files([DATA])]
+    if not p.name.startswith("syntax_") and p.name != "prefix_misspelled.ttl"
+]
 
 
 def _with_comments(text: str) -> tuple[str, dict[str, str]]:

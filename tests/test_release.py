@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from conftest import ROOT
+from conftest import ROOT, SOURCES, needs_shared_sources
 
 
 def kg(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -20,17 +20,24 @@ def kg(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    needs_shared_sources()
     target = tmp_path_factory.mktemp("dist")
-    result = kg("release", "--output", str(target))
+    result = kg("release", "--output", str(target), "--sources", str(SOURCES))
     assert result.returncode == 0, result.stderr
     return target
 
 
 def test_release_files_and_manifest(dist: Path) -> None:
     import hashlib
+    import os
 
     manifest = json.loads((dist / "manifest.json").read_text())
     assert manifest["version"] == "0.1.0" and manifest["release"].startswith("0.1.0+")
+    assert manifest["quotes_checked"] is True and manifest["allow_dirty"] is False
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for path in dist.iterdir():  # the mode the umask gives, as any other file a person writes (not 0600)
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, path.name
     for name, info in manifest["files"].items():
         assert hashlib.sha256((dist / name).read_bytes()).hexdigest() == info["sha256"], name
 

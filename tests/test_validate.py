@@ -47,7 +47,7 @@ def test_minimal_fixture_is_clean(settings: Settings) -> None:
 
 # fixture -> (rule, severity, words of the message, line of the finding)
 CASES = {
-    "syntax_missing_dot": ("syntax", Severity.ERROR, "A dot is expected", 14),
+    "syntax_missing_dot": ("syntax", Severity.ERROR, "'.' missing at the end of this line: line 14 starts a new", 12),
     "syntax_unknown_prefix": ("syntax", Severity.ERROR, "The prefix scadx: has not been declared", 61),
     "claim_without_quote": ("scadsh:Claim-quote", Severity.ERROR, "exactly one verbatim scad:quote", 54),
     "claim_bad_certainty": ("scadsh:Claim-certainty", Severity.ERROR, "exactly one certainty", 54),
@@ -148,7 +148,7 @@ def test_syntax_errors_are_reported_for_every_file_with_column() -> None:
     result = kg("validate", str(bad / "syntax_missing_dot.ttl"), str(bad / "syntax_unknown_prefix.ttl"))
     assert result.returncode == 1
     # paths are shown relative to the working directory, like a compiler's
-    assert "tests/data/bad/syntax_missing_dot.ttl:14:1: error: A dot is expected" in result.stdout
+    assert "tests/data/bad/syntax_missing_dot.ttl:12:29: error: '.' missing at the end of this line" in result.stdout
     assert (
         "tests/data/bad/syntax_unknown_prefix.ttl:61:20: error: The prefix scadx: has not been declared"
         in result.stdout

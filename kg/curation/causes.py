@@ -19,7 +19,6 @@ from kg.report import Finding, Report, Severity
 
 PREFIX_RULE = "prefix"
 _DECLARATION = re.compile(r"(@prefix|PREFIX)\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.IGNORECASE)
-_VERSION_IRI = PREFIXES["owl"] + "versionIRI"
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -99,10 +98,6 @@ def refine_undefined(data: Dataset, finding: Finding, iri: str, known: Iterable[
         return replace(finding, message=message)
     path, line, column = where
     return replace(finding, message=message, file=path, line=line, column=column)
-
-
-def version_iris(data: Dataset) -> set[str]:
-    return {q.object.value for q in data.quads if q.predicate.value == _VERSION_IRI}
 
 
 def changed_lines(path: Path) -> set[int] | None:

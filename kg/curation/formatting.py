@@ -37,7 +37,7 @@ def format_file(path: Path, check: bool) -> Result:
     try:
         before = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE))
     except SyntaxError as exc:
-        return Result(path, changed=False, error=syntax_finding(path, exc))
+        return Result(path, changed=False, error=syntax_finding(path, exc, text))
     try:
         comments = read_comments(text)
     except CommentError as exc:

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -161,8 +162,10 @@ def closure(data: Dataset) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_release(data: Dataset, catalog: Catalog, release: str, target: Path) -> dict[str, object]:
-    """Write every release file into ``target`` and return the manifest."""
+def write_release(
+    data: Dataset, catalog: Catalog, release: str, target: Path, record: dict[str, object] | None = None
+) -> dict[str, object]:
+    """Write every release file into ``target`` and return the manifest (with ``record``: how it was made)."""
     store = memory_store(data.quads)
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {
@@ -177,9 +180,26 @@ def write_release(data: Dataset, catalog: Catalog, release: str, target: Path) -
             json.dumps(compute(store, len(data.files), catalog.get("stats")).as_json(), indent=2) + "\n"
         ).encode(),
     }
-    manifest: dict[str, object] = {"version": __version__, "release": release, "files": {}}
+    manifest: dict[str, object] = {"version": __version__, "release": release, **(record or {}), "files": {}}
     for name, body in files.items():
         write_atomically(target / name, body.decode("utf-8"))
         manifest["files"][name] = {"sha256": hashlib.sha256(body).hexdigest(), "bytes": len(body)}  # type: ignore[index]
     write_atomically(target / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def uncommitted(ontology_dir: Path) -> list[str] | None:
+    """The files under ``ontology_dir`` that differ from git's HEAD (``git status``); None when git cannot tell."""
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", "."],
+            cwd=ontology_dir,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if status.returncode != 0:
+        return None
+    return [line[3:] for line in status.stdout.splitlines() if line.strip()]

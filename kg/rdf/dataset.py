@@ -12,7 +12,7 @@ import pyoxigraph as ox
 from kg.namespaces import GRAPH, PREFIXES
 from kg.report import Finding, Severity
 
-_PARSER_PREFIX = re.compile(r"^Parser error at line \d+ between columns \d+ and \d+: ")
+_PARSER_PREFIX = re.compile(r"^Parser error at line \d+ (?:between columns \d+ and \d+|column \d+): ")
 _PREFIX_LINE = re.compile(r"@prefix\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 _SUBJECT_LINE = re.compile(r"^(<[^>]+>|[A-Za-z][\w.\-]*:[^\s;,]*)(\s|$)")
 
@@ -104,19 +104,46 @@ def read_sources(paths: Iterable[Path], root: Path | None = None) -> Dataset:
             # Collected before it is added: a file with a syntax error contributes nothing.
             triples = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, rename_blank_nodes=True))
         except SyntaxError as exc:
-            data.errors.append(syntax_finding(path, exc))
+            data.errors.append(syntax_finding(path, exc, text))
             continue
         data.quads.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
     return data
 
 
-def syntax_finding(path: Path, exc: SyntaxError) -> Finding:
+def syntax_finding(path: Path, exc: SyntaxError, text: str | None = None) -> Finding:
+    """The parser's error, moved to its cause where the parser notices it later (with ``text``, the file's text)."""
     message = _PARSER_PREFIX.sub("", exc.msg or str(exc))
-    return Finding(
-        severity=Severity.ERROR,
-        rule="syntax",
-        message=message,
-        file=path,
-        line=exc.lineno,
-        column=exc.offset,
+    line, column = exc.lineno, exc.offset
+    if text is not None and line is not None:
+        lines = text.splitlines()
+        if message.startswith("A dot is expected") and line <= len(lines):
+            line, column, message = _missing_end(lines, line, message)
+        elif message.startswith("Line jumps are not allowed in string literals") and line <= len(lines):
+            column, message = _unclosed_string(lines[line - 1], column, message)
+    return Finding(severity=Severity.ERROR, rule="syntax", message=message, file=path, line=line, column=column)
+
+
+def _missing_end(lines: list[str], line: int, parser: str) -> tuple[int, int, str]:
+    """A missing ``;`` or ``.`` is noticed on the next line; point at the end of the line that lacks it."""
+    previous = next(
+        (n for n in range(line - 1, 0, -1) if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")), 0
     )
+    if previous == 0:
+        return line, 1, parser
+    code = lines[previous - 1].rstrip()
+    if lines[line - 1][:1].isspace():
+        what = f"';' missing at the end of this line: line {line} goes on with the same block"
+    else:
+        what = f"'.' missing at the end of this line: line {line} starts a new block"
+    return previous, len(code) + 1, f"{what} (parser: {parser})"
+
+
+def _unclosed_string(text: str, column: int | None, parser: str) -> tuple[int | None, str]:
+    """A string that is not closed is noticed at the end of its line; point at its opening quote."""
+    end = (column or len(text) + 1) - 1
+    quotes = [i for i, c in enumerate(text[:end]) if c == '"' and (i == 0 or text[i - 1] != "\\")]
+    if len(quotes) % 2 == 0:
+        return column, parser
+    return quotes[
+        -1
+    ] + 1, f'this string is not closed on its line; a text of several lines goes in """...""" (parser: {parser})'

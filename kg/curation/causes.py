@@ -141,10 +141,11 @@ def _changed(data: Dataset, iri: str) -> bool:
     return lines is None or bool(lines & set(_block_lines(f, line)))
 
 
-def changed_entity_first(data: Dataset, finding: Finding, focus: str, other: str, label: str) -> Finding:
+def changed_entity_first(data: Dataset, finding: Finding, row: dict[str, str]) -> Finding:
     """A duplicate label is reported at the entity changed in the working tree (git), naming the other one too."""
+    focus, other, label = row["focus"], row["other"], row["label"]
     if _changed(data, other) and not _changed(data, focus):
-        focus, other = other, focus
+        focus, other, label = other, focus, row.get("otherLabel", label)
     where = data.locate(focus)
     message = f'{curie(focus)} has the label "{label}", which {curie(other)} has too'
     path, line = where if where else (None, None)
@@ -156,7 +157,7 @@ def at_cause(data: Dataset, rule: str, finding: Finding, row: dict[str, str], kn
     if rule == "undefined_iri" and "focus" in row:
         return refine_undefined(data, finding, row["focus"], known)
     if rule == "duplicate_label" and {"focus", "other", "label"} <= row.keys():
-        return changed_entity_first(data, finding, row["focus"], row["other"], row["label"])
+        return changed_entity_first(data, finding, row)
     if rule == "label_without_language" and "label" in row:
         for f in data.files:
             at = _literal_at(f, row["label"])

@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 from conftest import ROOT
+from servers import HOST, kg_server
+
+from kg.queries.catalog import Catalog
 
 
 def kg(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,3 +84,37 @@ def test_build_writes_a_store_with_its_record(tmp_path: Path) -> None:
     assert rebuilt.returncode == 0
     assert json.loads((target / "build.json").read_text())["release"] == record["release"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]  # no half-built or old store left
+
+
+def test_query_list_names_every_query_in_full_when_piped(catalog: Catalog) -> None:
+    result = kg("query", "--list")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("│")}
+    assert set(rows) == {q.name for q in catalog}
+    for query in catalog:  # piped, a table is not cut to 80 columns: every summary is there whole
+        assert query.summary in rows[query.name], query.name
+        assert all(f"{p.name}=" in rows[query.name] for p in query.params)
+    assert kg("query").returncode == 2
+
+
+def test_serve_prints_one_banner_line(built_store: Path, tmp_path: Path) -> None:
+    record = json.loads((built_store / "build.json").read_text())
+    log = tmp_path / "serve.log"
+    with kg_server("--store", str(built_store), log=log) as served:
+        port = served.url.rsplit(":", 1)[1]
+    banner = log.read_text(encoding="utf-8").splitlines()[0]
+    assert banner == (
+        f"kg: serving http://127.0.0.1:{port}/ · backend on-disk store {built_store} · release {record['release']}"
+        " · 1 worker · validation: done by kg build"
+    )
+
+
+def test_serve_names_a_busy_port(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind((HOST, 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = kg("serve", "--host", HOST, "--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"kg: cannot listen on {HOST}:{port} (Address already in use)")
+    assert "pick another with --port" in result.stderr and "Traceback" not in result.stderr

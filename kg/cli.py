@@ -186,7 +186,8 @@ def format_command(
     for r in changed:
         out.print(f"{'would reformat' if check else 'reformatted'} {shown(r.path)}", markup=False)
     out.print(
-        f"{len(results)} file(s): {len(changed)} {'to reformat' if check else 'reformatted'}, {len(broken)} not parsed",
+        f"{len(results)} file(s): {len(changed)} {'to reformat' if check else 'reformatted'},"
+        f" {len(broken)} left unchanged (errors above)",
         markup=False,
     )
     raise typer.Exit(1 if broken or (check and changed) else 0)

@@ -186,8 +186,8 @@ def format_command(
     for r in changed:
         out.print(f"{'would reformat' if check else 'reformatted'} {shown(r.path)}", markup=False)
     out.print(
-        f"{len(results)} file(s): {len(changed)} {'to reformat' if check else 'reformatted'},"
-        f" {len(broken)} left unchanged (errors above)",
+        f"{len(results)} file(s): {len(changed)} {'to reformat' if check else 'reformatted'}"
+        + (f", {len(broken)} left unchanged (errors above)" if broken else ""),
         markup=False,
     )
     raise typer.Exit(1 if broken or (check and changed) else 0)
@@ -530,7 +530,7 @@ def serve_command(
         backend, release = f"on-disk store {shown(settings.store_dir)}", str(record["release"])
         checked = "done by kg build"
     else:
-        options = Options(settings.queries_dir, reasoner=False)
+        options = Options(settings.queries_dir, sources_dir=_sources(None, settings), reasoner=False)
         with progress("validating"):
             report = validate([settings.ontology_dir], options, settings.ontology_dir)
         if not report.ok:
@@ -539,7 +539,8 @@ def serve_command(
         data = read_sources([settings.ontology_dir], settings.ontology_dir)
         backend = f"embedded, from {shown(settings.ontology_dir)}"
         release = build.release_id(build.file_hashes(data, settings.ontology_dir))
-        checked = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s), quotes not checked"
+        quotes = "quotes checked" if options.sources_dir is not None else "quotes not checked"
+        checked = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s), {quotes}"
     host_text = f"[{settings.host}]" if ":" in settings.host else settings.host
     workers_text = f"{settings.workers} worker{'s' if settings.workers != 1 else ''}"
     out.print(

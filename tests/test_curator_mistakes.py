@@ -180,6 +180,7 @@ def test_unchecked_quotes_are_named(tmp_path: Path) -> None:
     result = kg("validate", *vocabulary(tmp_path), target.name, cwd=tmp_path)
     assert result.returncode == 0
     assert "note: quotes not checked: pass --sources or set the sources setting (KG_SOURCES_DIR)" in result.stdout
+    assert "ok: 0 error(s)" in result.stdout and result.stderr == ""  # piped: no spinner, no escape codes
 
 
 def test_comment_before_and_inside_a_block_is_kept(tmp_path: Path) -> None:

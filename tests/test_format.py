@@ -168,3 +168,19 @@ def test_mode_and_symlink_are_kept(tmp_path: Path) -> None:
     )
     assert real.stat().st_mode & 0o777 == 0o664
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.ttl", "real.ttl"]
+
+
+def test_a_hash_in_a_string_or_iri_is_not_a_comment_and_header_comments_stay_on_top() -> None:
+    text = (
+        "# the file's header\nPREFIX kgr: <https://w3id.org/scad/id/>\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> . # beside a directive\n"
+        'kgr:a skos:note """two "lines" # not a comment\nend""" , \'single # no\' ; # beside a note\n'
+        '  <http://e/p#frag> "x" ; skos:related [ skos:note "x" ; # in a nested block\n  skos:note "y" ] .\n'
+        "# the file's end\n"
+    )
+    formatted = canonical(text)
+    assert formatted.startswith("# the file's header\n# beside a directive\n\n@prefix kgr:")
+    assert formatted.endswith("    ] .\n\n# the file's end\n")
+    assert '    # beside a note\n    skos:note """two \\"lines\\" # not a comment\nend""" ;\n' in formatted
+    assert "    # in a nested block\n    skos:related [\n" in formatted
+    assert canonical(formatted) == formatted

@@ -178,19 +178,24 @@ def read_comments(text: str) -> Comments:
     reader = _Reader(text)
     tokens = _tokens(text)
     pending: list[_Token] = []
-    seen_block = False
+    seen_block = after_directive = False
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.kind == "comment":
-            pending.append(token)
+            if after_directive and reader.trailing(token):
+                reader.comments.header.append(reader.at(token))  # beside a directive: the header's
+            else:
+                pending.append(token)
             i += 1
             continue
+        after_directive = False
         directive = token.text in ("@prefix", "@base") or token.text.upper() in ("PREFIX", "BASE")
         if directive:
             reader.comments.header.extend(reader.at(c) for c in pending)
             pending = []
             i = _directive(reader, tokens, i)
+            after_directive = True
             continue
         seen_block = True
         i = _statement(reader, tokens, i, pending)

@@ -144,12 +144,11 @@ def test_duplicate_label_is_reported_at_the_entity_that_changed(checkout: Path) 
     # kgr:autoimmune-disease sorts before kgr:lupus: without git, the finding would be at kgr:lupus
     old = 'skos:prefLabel "autoimmune disease"@en ;'
     assert old in text and 'skos:prefLabel "lupus"@en ;' in text
-    line = text[: text.index("kgr:autoimmune-disease\n")].count("\n") + 1
-    edit(diseases, old, 'skos:prefLabel "Lupus"@en ;')
+    line = edit(diseases, old, 'skos:prefLabel "Lupus"@en ;')  # the label's own line; the literal is at column 20
     result = kg("validate", "--no-reasoner", "ontology", cwd=checkout)
     assert result.returncode == 1
     assert (
-        f'ontology/data/entities/diseases.ttl:{line}: error: kgr:autoimmune-disease has the label "Lupus", which'
+        f'ontology/data/entities/diseases.ttl:{line}:20: error: kgr:autoimmune-disease has the label "Lupus", which'
         " kgr:lupus has too [duplicate_label] (kgr:autoimmune-disease)"
     ) in result.stdout.splitlines()
 
@@ -159,7 +158,7 @@ def test_synonym_equal_to_another_label_is_a_warning(tmp_path: Path) -> None:
     result = kg("validate", *vocabulary(tmp_path), target.name, cwd=tmp_path)
     assert result.returncode == 0
     assert (
-        'claims.ttl:27: warning: kgr:fx-therapy has the synonym "Fixture Disease", which is the preferred label of'
+        'claims.ttl:30:19: warning: kgr:fx-therapy has the synonym "Fixture Disease", which is the preferred label of'
         " kgr:fx-disease [synonym_is_other_label] (kgr:fx-therapy)"
     ) in result.stdout.splitlines()
 

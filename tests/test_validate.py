@@ -60,7 +60,7 @@ CASES = {
         "duplicate_label",
         Severity.ERROR,
         'the label "Fixture Disease", which kgr:fx-disease has too',
-        27,
+        29,
     ),
     "summary_without_claim": ("summary_without_claim", Severity.ERROR, "scad:consideredFor kgr:fx-disease has no", 27),
     "claim_subject_domain": ("claim_subject_domain", Severity.ERROR, "not in the domain of scad:investigatedFor", 54),
@@ -106,7 +106,7 @@ CASES = {
         "synonym_is_other_label",
         Severity.WARNING,
         'kgr:fx-therapy has the synonym "Fixture Disease", which is the preferred label of kgr:fx-disease',
-        27,
+        30,
     ),
     "prefix_misspelled": (
         "prefix",
@@ -162,7 +162,7 @@ def test_json_output_for_tools() -> None:
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["errors"] == 1
     (finding,) = report["findings"]
-    assert finding["rule"] == "duplicate_label" and finding["file"] == str(path) and finding["line"] == 27
+    assert finding["rule"] == "duplicate_label" and finding["file"] == str(path) and finding["line"] == 29
     assert finding["focus"] == "kgr:fx-therapy"
 
 

@@ -146,10 +146,23 @@ def changed_entity_first(data: Dataset, finding: Finding, row: dict[str, str]) -
     focus, other, label = row["focus"], row["other"], row["label"]
     if _changed(data, other) and not _changed(data, focus):
         focus, other, label = other, focus, row.get("otherLabel", label)
-    where = data.locate(focus)
     message = f'{curie(focus)} has the label "{label}", which {curie(other)} has too'
-    path, line = where if where else (None, None)
-    return replace(finding, message=message, file=path, line=line, focus=curie(focus))
+    return replace(_at_label(data, finding, focus, label), message=message, focus=curie(focus))
+
+
+def _at_label(data: Dataset, finding: Finding, subject: str, label: str) -> Finding:
+    """The finding at the literal ``label`` in the block of ``subject`` (or at the block, or where it was)."""
+    where = data.locate(subject)
+    if where is None:
+        return finding
+    path, start = where
+    f = next(f for f in data.files if f.path == path)
+    lines = f.text.splitlines()
+    for number in _block_lines(f, start):
+        at = lines[number - 1].find(f'"{label}"') if number <= len(lines) else -1
+        if at >= 0:
+            return replace(finding, file=path, line=number, column=at + 1)
+    return replace(finding, file=path, line=start, column=None)
 
 
 def at_cause(data: Dataset, rule: str, finding: Finding, row: dict[str, str], known: set[str]) -> Finding:
@@ -158,6 +171,8 @@ def at_cause(data: Dataset, rule: str, finding: Finding, row: dict[str, str], kn
         return refine_undefined(data, finding, row["focus"], known)
     if rule == "duplicate_label" and {"focus", "other", "label"} <= row.keys():
         return changed_entity_first(data, finding, row)
+    if rule == "synonym_is_other_label" and {"focus", "label"} <= row.keys():
+        return _at_label(data, finding, row["focus"], row["label"])
     if rule == "label_without_language" and "label" in row:
         for f in data.files:
             at = _literal_at(f, row["label"])

@@ -19,6 +19,7 @@ _FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.I
 _SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
 _SILENT = re.compile(r"\s*SILENT(?![\w:])", re.IGNORECASE)
 _WHERE = re.compile(r"(?<![\w:?$])WHERE\s*\{", re.IGNORECASE)
+_FROM = re.compile(r"(?<![\w:?$])FROM(?![\w:])", re.IGNORECASE)
 _UPDATE = re.compile(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)(?![\w:])", re.IGNORECASE)
 
 
@@ -49,6 +50,11 @@ def looks_like_update(text: str) -> bool:
     """True when the text has an update keyword and no query form: an update sent as a query."""
     masked = mask(text)
     return _FORM.search(masked) is None and _UPDATE.search(masked) is not None
+
+
+def has_dataset_clause(text: str) -> bool:
+    """True when the query names its own dataset (FROM or FROM NAMED)."""
+    return _FROM.search(mask(text)) is not None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import PREFIXES, sparql_prologue
 from kg.queries.catalog import NamedQuery
-from kg.queries.text import has_dataset_clause, inline_values
+from kg.queries.text import dataset_clauses, has_dataset_clause, inline_values
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
@@ -160,6 +160,9 @@ class RemoteBackend:
         base_iri: str | None = None,
     ) -> Result:
         base = f"BASE <{ox.NamedNode(base_iri).value}>\n" if base_iri else ""
+        if not default_graphs and not named_graphs and has_dataset_clause(text):
+            # the endpoint's union default graph would override FROM; the protocol's dataset does not
+            default_graphs, named_graphs = dataset_clauses(text, PREFIXES)
         form: list[tuple[str, str]] = [("query", base + PROLOGUE + inline_values(text, bindings or {}))]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]

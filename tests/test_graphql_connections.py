@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
@@ -171,6 +171,8 @@ def page_arguments(draw: st.DrawFn) -> tuple[str, int | None, int | None, int | 
 def test_pages_follow_the_relay_algorithm(client: TestClient, listed: dict[str, tuple[list[str], list[str]]]) -> None:
     @settings(max_examples=150, deadline=None)
     @given(arguments=page_arguments())
+    @example(arguments=("diseases", None, -1, 0, 0))  # before names the first item, after the last: hasNextPage
+    @example(arguments=("claims", 5, 3, 2, 1))  # before precedes after
     def check(arguments: tuple[str, int | None, int | None, int | None, int | None]) -> None:
         field, first, after, last, before = arguments
         expected, cursors = listed[field]

@@ -75,6 +75,7 @@ def window(
     if before is not None:
         position = decode_cursor(before, "before", like)
         upper = next((n for n, k in enumerate(keys) if not beyond(position, k)), len(keys))
+    following = upper < len(keys)  # the item of ``before``, at least, follows the page
     upper = max(lower, upper)
     start, stop = lower, upper
     if first is not None and stop - start > first:
@@ -82,7 +83,7 @@ def window(
     if last is not None and stop - start > last:
         start = stop - last
     has_previous = upper - lower > last if last is not None else after is not None and lower > 0
-    has_next = upper - lower > first if first is not None else before is not None and upper < len(keys)
+    has_next = upper - lower > first if first is not None else before is not None and following
     return Window(start, stop, has_previous, has_next)
 
 

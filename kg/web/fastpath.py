@@ -3,8 +3,8 @@ the full stack would give, for a fraction of the work:
 
 - an exact repeat of a GET whose route remembered its answer (a query, a resource description, a page) is sent from
   the answer cache with the route's headers, or answered 304;
-- an exact repeat of a GraphQL POST (same body, Content-Type and Accept) whose answer had no errors replays that
-  answer, in the media type the view gives that Accept."""
+- an exact repeat of a GraphQL POST of JSON (the same body, with an Accept that gets the same media type) whose
+  answer had no errors replays that answer, in that media type."""
 
 from __future__ import annotations
 

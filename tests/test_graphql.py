@@ -443,8 +443,12 @@ def test_store_queries_are_bounded_by_depth() -> None:
             "{ therapies(first: 100) { edges { node { ... on Therapy { diseases { node { ... on Disease { therapies { node { ... on Therapy { adverseEffects { node { label } } } } } } } } } } } } }",
             "estimated cost",
         ),
+        (
+            "{ therapies(last: 100) { edges { node { ... on Therapy { diseases { node { ... on Disease { therapies { node { ... on Therapy { adverseEffects { node { label } } } } } } } } } } } } }",
+            "estimated cost",
+        ),
     ],
-    ids=["depth", "aliases", "page-size", "search-size", "tokens", "cost"],
+    ids=["depth", "aliases", "page-size", "search-size", "tokens", "cost", "cost-of-last"],
 )
 def test_limits_refuse_with_clear_errors(client: TestClient, query: str, words: str) -> None:
     response = client.post("/graphql", json={"query": query})

@@ -140,6 +140,51 @@ def test_default_and_named_graph_uri(client: TestClient) -> None:
     assert [r["g"] for r in solutions(named)] == [graph]
 
 
+def test_a_protocol_dataset_replaces_the_whole_dataset(app_client: TestClient) -> None:
+    """On both backends. SPARQL 1.1 Protocol 2.1.4: the dataset of the request is the one it names; with named graphs only, the default
+    graph is empty (not the union), and with a default graph only, there are no named graphs."""
+    graph = "https://w3id.org/scad/graph/data/sources.ttl"
+    only_named = app_client.get("/sparql", params={"query": "ASK { ?s ?p ?o }", "named-graph-uri": graph})
+    assert only_named.json()["boolean"] is False
+    only_default = app_client.get(
+        "/sparql", params={"query": "ASK { GRAPH ?g { ?s ?p ?o } }", "default-graph-uri": graph}
+    )
+    assert only_default.json()["boolean"] is False
+
+
+def test_from_in_the_query_is_its_dataset(app_client: TestClient) -> None:
+    sources = "https://w3id.org/scad/graph/data/sources.ttl"
+    query = f"SELECT DISTINCT ?t FROM <{sources}> WHERE {{ ?s a ?t }}"
+    assert {r["t"] for r in solutions(app_client.get("/sparql", params={"query": query}))} == {
+        "https://w3id.org/scad/ontology#Source"
+    }
+    named = f"SELECT DISTINCT ?g FROM NAMED <{sources}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert [r["g"] for r in solutions(app_client.get("/sparql", params={"query": named}))] == [sources]
+
+
+def test_relative_iris_resolve_against_the_endpoint(app_client: TestClient) -> None:
+    response = app_client.post(
+        "/sparql",
+        content="SELECT ?o WHERE { BIND(<test> AS ?o) }",
+        headers={"Content-Type": "application/sparql-query"},
+    )
+    assert [r["o"] for r in solutions(response)] == ["http://testserver/test"]
+
+
+def test_query_and_update_together_is_400(client: TestClient) -> None:
+    response = client.post("/sparql", data={"query": "ASK {}", "update": "DROP ALL"})
+    assert response.status_code == 400 and "'update'" in response.json()["detail"]
+
+
+def test_a_query_body_not_in_utf8_is_415(client: TestClient) -> None:
+    response = client.post(
+        "/sparql",
+        content="ASK {}".encode("utf-16"),
+        headers={"Content-Type": "application/sparql-query; charset=UTF-16"},
+    )
+    assert response.status_code == 415 and "'UTF-16'" in response.json()["detail"]
+
+
 def test_predefined_prefixes(client: TestClient) -> None:
     response = client.get("/sparql", params={"query": "SELECT ?l WHERE { kgr:lupus skos:prefLabel ?l }"})
     assert [r["l"] for r in solutions(response)] == ["lupus"]

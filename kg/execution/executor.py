@@ -52,6 +52,8 @@ class Plan:
     format_name: str | None
     key: str
     etag: str
+    base_iri: str | None = None
+    """What relative IRIs in the query resolve against (the endpoint's URL)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class Executor:
         named_graphs: Sequence[str] = (),
         accept: str | None = None,
         format_name: str | None = None,
+        base_iri: str | None = None,
     ) -> Plan:
         """Everything that can be decided before running: refusals, the format, the cache key and the ETag."""
         for call in service_calls(text):
@@ -193,6 +196,7 @@ class Executor:
             repr(terms),
             repr(tuple(default_graphs)),
             repr(tuple(named_graphs)),
+            base_iri or "",
             fmt.media_type if fmt else f"{accept}|{format_name}",
         ]
         digest = hashlib.sha256("\x1f".join(key_parts).encode("utf-8")).hexdigest()
@@ -206,6 +210,7 @@ class Executor:
             format_name=format_name,
             key=digest,
             etag=f'"{self.release}-{digest[:20]}"',
+            base_iri=base_iri,
         )
 
     async def select(
@@ -289,7 +294,7 @@ class Executor:
         STORE_QUERIES.inc()
         result: Result | None = None
         try:
-            result = self.backend.query(plan.text, plan.bindings, plan.default_graphs, plan.named_graphs)
+            result = self.backend.query(plan.text, plan.bindings, plan.default_graphs, plan.named_graphs, plan.base_iri)
             fmt = plan.format or self._format_for(result, plan)
             return self.serialize(result, fmt), fmt
         except SyntaxError as exc:  # pyoxigraph parses lazily: some errors surface while iterating

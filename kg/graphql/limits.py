@@ -24,10 +24,10 @@ class InvalidInput(KgError):
     """A GraphQL argument that cannot be used; shown to the client."""
 
 
-def page_size(first: int | None, default: int = DEFAULT_PAGE) -> int:
+def page_size(first: int | None, default: int = DEFAULT_PAGE, argument: str = "first") -> int:
     size = default if first is None else first
     if size < 0 or size > MAX_PAGE:
-        raise InvalidInput(f"first is {size}; expected a page size from 0 to {MAX_PAGE}")
+        raise InvalidInput(f"{argument} is {size}; expected a page size from 0 to {MAX_PAGE}")
     return size
 
 
@@ -40,7 +40,8 @@ def iri_of(value: str, argument: str) -> str:
 
 class CostLimit(ValidationRule):
     """Refuse an operation whose estimated cost passes MAX_COST: every field costs 1 for each time it may be resolved,
-    and a list field multiplies what is below it by its ``first`` argument (or by 10)."""
+    and a list field multiplies what is below it by its page size: ``first`` or ``last`` (the smaller of the two when
+    both are given), or else 10."""
 
     def enter_operation_definition(self, node: ast.OperationDefinitionNode, *_: Any) -> None:
         root = self.context.schema.query_type
@@ -84,7 +85,9 @@ class CostLimit(ValidationRule):
 
     @staticmethod
     def _first(selection: FieldNode) -> int:
-        for argument in selection.arguments or ():
-            if argument.name.value == "first" and isinstance(argument.value, ast.IntValueNode):
-                return max(1, int(argument.value.value))
-        return 10
+        sizes = [
+            max(1, int(argument.value.value))
+            for argument in selection.arguments or ()
+            if argument.name.value in ("first", "last") and isinstance(argument.value, ast.IntValueNode)
+        ]
+        return min(sizes) if sizes else 10

@@ -159,8 +159,10 @@ class Query:
         order_by: EntityOrder = EntityOrder.LABEL,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> EntityConnection:
-        return await entity_page(info.context, kind.value, filter, order_by, first, after)
+        return await entity_page(info.context, kind.value, filter, order_by, first, after, last, before)
 
     @strawberry.field(description="Search-as-you-type over labels and synonyms: exact label, synonym, then prefix.")
     async def search(
@@ -185,8 +187,10 @@ class Query:
         filter: ClaimFilter | None = None,
         first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> ClaimConnection:
-        return await claim_page(info.context, filter, first, after)
+        return await claim_page(info.context, filter, first, after, last, before)
 
     @strawberry.field(description="One claim by IRI or CURIE (kgr:C003-084); null when there is none.")
     async def claim(self, info: Info[Context, None], id: strawberry.ID) -> Claim | None:
@@ -230,8 +234,10 @@ def _kind_connections() -> dict[str, Any]:
                 order_by: EntityOrder = EntityOrder.LABEL,
                 first: int | None = None,
                 after: str | None = None,
+                last: int | None = None,
+                before: str | None = None,
             ) -> EntityConnection:
-                return await entity_page(info.context, kind, filter, order_by, first, after)
+                return await entity_page(info.context, kind, filter, order_by, first, after, last, before)
 
             return strawberry.field(resolver=resolve, description=f"A page of {kind} entities.")
 

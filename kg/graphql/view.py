@@ -1,5 +1,8 @@
 """The GraphQL endpoint at ``/graphql``: strawberry's ASGI view with a typed per-request context, automatic
-persisted queries (by SHA-256, with an optional allow-list for production), a body-size cap and GraphiQL."""
+persisted queries (by SHA-256, with an optional allow-list for production), a body-size cap and GraphiQL, speaking
+GraphQL over HTTP: a client that accepts ``application/graphql-response+json`` gets it, and with it a 400 without a
+``data`` entry when the request fails before execution (parse, validation or variable coercion errors); a client of
+``application/json`` (or of anything, or that says nothing) gets that, with 200 for every well-formed request."""
 
 from __future__ import annotations
 
@@ -10,16 +13,41 @@ from typing import Any
 from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult as Outcome
 
 from kg.graphql.context import Context, Services
 from kg.graphql.schema import build_schema
 from kg.lru import Lru
+from kg.queries.formats import parse_accept
 
 DEBUG_HEADER = "x-kg-debug"
 MISSING = "kgPersistedQueryNotFound"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def response_media(accept: str | None) -> str:
+    """The media type of a GraphQL answer for this Accept header: application/graphql-response+json when the client
+    accepts it at least as much as application/json, else application/json (also for */*, or no Accept)."""
+    best, best_q = JSON, 0.0
+    for media, q in parse_accept(accept):
+        if q <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE and q >= best_q:
+            best, best_q = GRAPHQL_RESPONSE, q
+        elif media in (JSON, "application/*", "*/*") and q > best_q:
+            best, best_q = JSON, q
+    return best
+
+
+def request_failed(errors: list[GraphQLError] | None, data: object) -> bool:
+    """True when the operation never ran: no data, and only request errors (parse, validation, variable coercion),
+    which unlike field errors have no path."""
+    return data is None and bool(errors) and all(e.path is None for e in errors or [])
 
 
 def allowed_documents(directory: Path) -> dict[str, str]:
@@ -50,6 +78,32 @@ class GraphQLView(GraphQL[Context, None]):
         for digest, text in (allowlist or {}).items():
             self.persisted.put(digest, text)
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except HTTPException as e:
+            response = PlainTextResponse(e.reason, status_code=e.status_code)
+        media = getattr(request.state, "graphql_media", None)
+        if media is not None and response.media_type == JSON:
+            response.headers["content-type"] = media
+            response.status_code = getattr(request.state, "graphql_status", response.status_code)
+        await response(scope, receive, send)
+
+    async def process_result(self, request: Request | Any, result: Outcome) -> GraphQLHTTPResponse:
+        """The answer, shaped for the media type the client accepts (noted on the request for ``__call__``)."""
+        answer = await super().process_result(request, result)
+        if response_media(request.headers.get("accept")) == GRAPHQL_RESPONSE:
+            request.state.graphql_media = GRAPHQL_RESPONSE
+            if request_failed(result.errors, result.data):
+                answer.pop("data", None)
+                request.state.graphql_status = 400
+        return answer
+
     async def get_context(self, request: Request | Any, response: Response | Any) -> Context:
         debug = self.debug_all or request.headers.get(DEBUG_HEADER, "") in ("1", "true")
         return Context(services=self.services, debug=debug)
@@ -58,6 +112,12 @@ class GraphQLView(GraphQL[Context, None]):
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             raise HTTPException(413, f"request body is larger than {self.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
+        if request.method == "POST":
+            media = (request.content_type or "").split(";")[0].strip().lower()
+            if media != JSON:
+                raise HTTPException(
+                    415, f"POST body of type {media or '(none)'!r} is not accepted; send {JSON} (GraphQL over HTTP)"
+                )
         data = await super().parse_http_body(request)
         if isinstance(data, list):
             raise HTTPException(400, "batched GraphQL requests are not accepted; send one operation per request")

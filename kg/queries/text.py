@@ -19,6 +19,9 @@ _FORM = re.compile(r"(?<![\w:?$])(SELECT|ASK|CONSTRUCT|DESCRIBE)(?![\w:])", re.I
 _SERVICE = re.compile(r"(?<![\w:?$])SERVICE(?![\w:])", re.IGNORECASE)
 _SILENT = re.compile(r"\s*SILENT(?![\w:])", re.IGNORECASE)
 _WHERE = re.compile(r"(?<![\w:?$])WHERE\s*\{", re.IGNORECASE)
+_FROM = re.compile(r"(?<![\w:?$])FROM(?![\w:])(\s+NAMED(?![\w:]))?\s*", re.IGNORECASE)
+_PREFIX_DECL = re.compile(r"(?<![\w:?$])PREFIX\s+([^\s:]*):\s*", re.IGNORECASE)
+_PREFIXED = re.compile(r"([A-Za-z][\w.-]*)?:([\w.-]*)")
 _UPDATE = re.compile(r"(?<![\w:?$])(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY)(?![\w:])", re.IGNORECASE)
 
 
@@ -49,6 +52,35 @@ def looks_like_update(text: str) -> bool:
     """True when the text has an update keyword and no query form: an update sent as a query."""
     masked = mask(text)
     return _FORM.search(masked) is None and _UPDATE.search(masked) is not None
+
+
+def has_dataset_clause(text: str) -> bool:
+    """True when the query names its own dataset (FROM or FROM NAMED)."""
+    return _FROM.search(mask(text)) is not None
+
+
+def dataset_clauses(text: str, prefixes: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """The graph IRIs of the query's FROM and FROM NAMED clauses, prefixed names expanded with the query's PREFIX
+    declarations over ``prefixes``. A clause whose graph cannot be read is left out (the engine reports it)."""
+    masked = mask(text)
+    declared = dict(prefixes)
+    for m in _PREFIX_DECL.finditer(masked):
+        iri = _IRI.match(text, m.end())
+        if iri:
+            declared[m.group(1)] = iri.group(0)[1:-1]
+    default: list[str] = []
+    named: list[str] = []
+    for m in _FROM.finditer(masked):
+        iri = _IRI.match(text, m.end())
+        prefixed = None if iri else _PREFIXED.match(text, m.end())
+        if iri:
+            graph = iri.group(0)[1:-1]
+        elif prefixed and (prefixed.group(1) or "") in declared:
+            graph = declared[prefixed.group(1) or ""] + prefixed.group(2)
+        else:
+            continue
+        (named if m.group(1) else default).append(graph)
+    return default, named
 
 
 @dataclass(frozen=True)

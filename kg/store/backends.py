@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import PREFIXES, sparql_prologue
 from kg.queries.catalog import NamedQuery
-from kg.queries.text import inline_values
+from kg.queries.text import dataset_clauses, has_dataset_clause, inline_values
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
@@ -58,7 +58,12 @@ class Backend(Protocol):
         bindings: Bindings | None = None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
-    ) -> Result: ...
+        base_iri: str | None = None,
+    ) -> Result:
+        """Run ``text``. Its dataset is, in order: the protocol's ``default_graphs`` and ``named_graphs`` when either
+        is given (the other is then empty), the query's own FROM / FROM NAMED, or else the union of the graphs as the
+        default graph and every graph as a named graph. Relative IRIs resolve against ``base_iri``."""
+        ...
 
     def ping(self) -> bool: ...
 
@@ -90,14 +95,17 @@ class EmbeddedBackend:
         bindings: Bindings | None = None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> Result:
+        protocol = bool(default_graphs or named_graphs)
         try:
             return self.store.query(
                 inline_values(text, bindings or {}),
-                use_default_graph_as_union=not default_graphs,
+                use_default_graph_as_union=not protocol and not has_dataset_clause(text),
                 prefixes=PREFIXES,
-                default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
-                named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
+                base_iri=base_iri,
+                default_graph=[ox.NamedNode(g) for g in default_graphs] if protocol else None,
+                named_graphs=[ox.NamedNode(g) for g in named_graphs] if protocol else None,
             )
         except SyntaxError as exc:
             raise _syntax_error(exc) from None
@@ -149,8 +157,13 @@ class RemoteBackend:
         bindings: Bindings | None = None,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> Result:
-        form: list[tuple[str, str]] = [("query", PROLOGUE + inline_values(text, bindings or {}))]
+        base = f"BASE <{ox.NamedNode(base_iri).value}>\n" if base_iri else ""
+        if not default_graphs and not named_graphs and has_dataset_clause(text):
+            # the endpoint's union default graph would override FROM; the protocol's dataset does not
+            default_graphs, named_graphs = dataset_clauses(text, PREFIXES)
+        form: list[tuple[str, str]] = [("query", base + PROLOGUE + inline_values(text, bindings or {}))]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]
         headers = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}

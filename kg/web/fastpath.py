@@ -3,7 +3,8 @@ the full stack would give, for a fraction of the work:
 
 - an exact repeat of a GET whose route remembered its answer (a query, a resource description, a page) is sent from
   the answer cache with the route's headers, or answered 304;
-- an exact repeat of a GraphQL POST whose answer had no errors replays that answer."""
+- an exact repeat of a GraphQL POST of JSON (the same body, with an Accept that gets the same media type) whose
+  answer had no errors replays that answer, in that media type."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kg.execution.executor import Executor
+from kg.graphql.view import JSON, response_media
 
 Key = tuple[str, bytes, bytes]
 
@@ -103,8 +105,11 @@ class FastPath:
     async def graphql(self, executor: Executor, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"")
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        accept = headers.get(b"accept", b"").decode("latin-1")
         cacheable = (
-            length.isdigit()
+            content_type.split(";")[0].strip().lower() == JSON
+            and length.isdigit()
             and int(length) <= GRAPHQL_BODY_LIMIT
             and b"origin" not in headers
             and headers.get(b"x-kg-debug", b"") not in (b"1", b"true")
@@ -122,12 +127,13 @@ class FastPath:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        key = hashlib.sha256(body).hexdigest()
+        media = response_media(accept)
+        key = hashlib.sha256(media.encode() + b"\x1f" + body).hexdigest()
         cached = executor.graphql_answers.get(key)
         release = executor.release.encode()
         if cached is not None:
             headers_out = [
-                (b"content-type", b"application/json"),
+                (b"content-type", media.encode()),
                 (b"content-length", str(len(cached)).encode()),
                 (b"x-kg-release", release),
             ]

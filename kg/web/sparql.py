@@ -56,19 +56,41 @@ async def protocol_params(request: Request, settings: Settings) -> list[tuple[st
     params = list(request.query_params.multi_items())
     if request.method != "POST":
         return params
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media, _, rest = request.headers.get("content-type", "").partition(";")
+    media = media.strip().lower()
     if media == "application/sparql-update":
         raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
     body = await read_body(request, settings.max_body_bytes)
     if media == FORM:
         return params + parse_qsl(decode(body, "the form body"), keep_blank_values=True)
     if media == "application/sparql-query":
+        charset = media_parameter(rest, "charset")
+        if charset is not None and charset.lower() not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"a query body in charset {charset!r} is not accepted; send it as UTF-8")
         if any(name == "query" for name, _ in params):
             raise BadRequest("the query is given twice: in the body and as a 'query' parameter")
         return [*params, ("query", decode(body, "the query"))]
     raise UnsupportedMediaType(
         f"POST body of type {media or '(none)'!r} is not accepted; send {FORM} or application/sparql-query"
     )
+
+
+def media_parameter(parameters: str, name: str) -> str | None:
+    """The value of one parameter of a media type (the text after its first ';'), unquoted."""
+    for part in parameters.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == name:
+            return value.strip().strip('"')
+    return None
+
+
+def endpoint_iri(request: Request) -> str | None:
+    """The endpoint's own URL, the base IRI of its queries; None when the Host the client sent makes no IRI."""
+    endpoint = str(request.url.replace(query="", fragment=""))
+    try:
+        return ox.NamedNode(endpoint).value
+    except ValueError:
+        return None
 
 
 NO_HEADERS: Mapping[str, str] = MappingProxyType({})
@@ -95,6 +117,8 @@ async def sparql(request: Request) -> Response:
     executor: Executor = request.app.state.executor
     params = await protocol_params(request, settings)
     names = [name for name, _ in params]
+    if "update" in names and "query" in names:
+        raise BadRequest("the request has both a 'query' and an 'update' parameter; give one operation")
     if "update" in names:
         raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
     queries = [value for name, value in params if name == "query"]
@@ -115,6 +139,7 @@ async def sparql(request: Request) -> Response:
         named_graphs=[v for n, v in params if n == "named-graph-uri"],
         accept=request.headers.get("accept"),
         format_name=next((v for n, v in params if n == "format"), None),
+        base_iri=endpoint_iri(request),
     )
     return await answer(request, executor, plan)
 

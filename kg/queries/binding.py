@@ -212,16 +212,16 @@ def _variables(node: Any) -> Iterator[Variable]:
 
 
 def _line(query: NamedQuery, p: Param) -> int:
-    """The first line of the WHERE group that mentions the parameter's variable, else of the query, else its entry in
-    the header."""
+    """The line of the first mention of the parameter's variable in the WHERE group (else anywhere in the query),
+    else of its entry in the header."""
     source = query.source or query.text
-    lines = mask(source).splitlines()
+    masked = mask(source)
     mention = re.compile(rf"[?$]{re.escape(p.name)}(?![\w])")
-    where = next((n for n, line in enumerate(lines) if re.search(r"(?i)\bWHERE\b", line)), 0)
-    for start in (where, 0):
-        for number in range(start, len(lines)):
-            if not lines[number].startswith("#") and mention.search(lines[number]):
-                return number + 1
+    where = re.search(r"(?i)\bWHERE\s*\{", masked)
+    for start in (where.end() if where else 0, 0):
+        found = mention.search(masked, start)
+        if found:
+            return masked.count("\n", 0, found.start()) + 1
     for number, line in enumerate(source.splitlines(), start=1):
         if re.match(rf"#\+\s*-\s*name:\s*{re.escape(p.name)}\s*$", line):
             return number

@@ -37,7 +37,14 @@ def test_catalogue_lists_every_query(client: TestClient, catalog: Catalog) -> No
     assert {q["name"] for q in listed} == {q.name for q in catalog}
     entry = next(q for q in listed if q["name"] == "diseases_for_therapy")
     assert entry["params"] == [
-        {"name": "therapy", "type": "iri", "required": True, "example": "kgr:msc-therapy", "description": "the therapy"}
+        {
+            "name": "therapy",
+            "type": "iri",
+            "required": True,
+            "default": None,
+            "example": "kgr:msc-therapy",
+            "description": "the therapy",
+        }
     ]
     assert entry["cq"] == ["CQ02"] and entry["href"] == "/queries/diseases_for_therapy"
 

@@ -18,6 +18,7 @@ from rdflib.namespace import SH
 
 from kg.curation import causes, summary
 from kg.namespaces import PREFIXES, curie
+from kg.queries.binding import check
 from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
 from kg.rdf.dataset import Dataset, read_sources, turtle_files
 from kg.report import Finding, Report, Severity
@@ -65,6 +66,7 @@ def validate(
         ("checks", lambda: check_rules(store, data, options.checks_dir)),
         ("summary", lambda: check_summary(store, data, options.summary_query)),
         ("shacl", lambda: check_shapes(data)),
+        ("bindings", lambda: check_bindings(options.queries_dir)),
     ]
     if options.reasoner:
         stages.append(("owl", lambda: check_consistency(data)))
@@ -95,6 +97,20 @@ def validate_files(
 
     report.findings, report.folded = theirs(report.findings), theirs(report.folded)
     return report
+
+
+def check_bindings(queries_dir: Path) -> Iterator[Finding]:
+    """Every parameter of a named query that the VALUES binding would not bind to its meaning (kg.queries.binding)."""
+    for query in Catalog(queries_dir):
+        for problem in check(query):
+            yield Finding(
+                severity=Severity.ERROR,
+                rule="parameter_binding",
+                message=f"query '{query.name}' {problem.message}",
+                file=query.path,
+                line=problem.line,
+                focus=problem.param,
+            )
 
 
 def _locate(data: Dataset, focus: str | None) -> tuple[Path | None, int | None]:

@@ -1,10 +1,15 @@
 """The named queries of ``queries/``: a ``.rq`` file with a YAML header in ``#+`` comments; its file stem is its name.
 
 Header fields: ``summary`` (one line), ``description``, ``tags`` (list), ``cq`` (competency question ids), ``params``
-(list of ``{name, type, required, example, description}``), and for quality rules in ``queries/checks/``: ``severity``
-(error or warning) and ``message`` (a template with ``{variable}`` placeholders filled from each row).
+(list of ``{name, type, required, default, bind, example, description}``), and for quality rules in
+``queries/checks/``: ``severity`` (error or warning) and ``message`` (a template with ``{variable}`` placeholders filled
+from each row).
 
-Parameters are bound as RDF terms (see ``kg.store.backends.run``), never spliced into the query text.
+Parameters are bound as RDF terms in a ``VALUES`` block (see ``kg.queries.text.inline_values``), never spliced into the
+query text. A parameter with ``bind: filter`` (an optional one whose variable is unbound in some rows, such as a
+claim's object) binds a companion variable instead, ``?_bound_<name>``, which a ``FILTER`` written into the query's
+``WHERE`` group compares with the variable: the answer then narrows to the rows that have the value, and a row without
+it is left out rather than given it. ``kg.queries.binding`` checks that each binding means what it says.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import pyoxigraph as ox
 import yaml
 
 from kg.namespaces import PREFIXES, curie, expand
+from kg.queries.text import insert_into_where
 
 XSD: Final = PREFIXES["xsd"]
 PARAM_TYPES: Final = {
@@ -36,6 +42,7 @@ _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+BIND_MODES: Final = ("values", "filter")
 
 
 class QueryError(Exception):
@@ -67,6 +74,15 @@ class Param:
     required: bool = False
     example: str | None = None
     description: str = ""
+    default: str | None = None
+    """Bound when the parameter is left out: the parameter is then always substituted, like a required one."""
+    bind: str = "values"
+    """values: the variable itself in the VALUES block; filter: a companion variable and a FILTER (see above)."""
+
+    @property
+    def variable(self) -> ox.Variable:
+        """The variable the VALUES block binds."""
+        return ox.Variable(f"_bound_{self.name}" if self.bind == "filter" else self.name)
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,8 @@ class NamedQuery:
     text: str
     kind: str
     summary: str
+    source: str = ""
+    """The file as written; ``text`` is what runs (with the FILTER of any ``bind: filter`` parameter)."""
     description: str = ""
     tags: tuple[str, ...] = ()
     cq: tuple[str, ...] = ()
@@ -99,12 +117,14 @@ class NamedQuery:
         for p in self.params:
             raw = values.get(p.name)
             if raw is None or raw == "":
+                raw = p.default
+            if raw is None or raw == "":
                 if p.required:
                     raise ParameterError(
                         self.name, p.name, f"Query '{self.name}' needs parameter '{p.name}': {PARAM_TYPES[p.type]}"
                     )
                 continue
-            bound[ox.Variable(p.name)] = self.term(p, raw)
+            bound[p.variable] = self.term(p, raw)
         return bound
 
     def term(self, p: Param, raw: str) -> ox.NamedNode | ox.Literal:
@@ -149,6 +169,7 @@ class NamedQuery:
                     "name": p.name,
                     "type": p.type,
                     "required": p.required,
+                    "default": p.default,
                     "example": p.example,
                     "description": p.description,
                 }
@@ -187,7 +208,12 @@ def parse_query(path: Path) -> NamedQuery:
             raise QueryError(
                 f"{path}: parameter '{raw['name']}' has type '{ptype}'; expected one of {', '.join(PARAM_TYPES)}"
             )
-        example = raw.get("example")
+        example, default = raw.get("example"), raw.get("default")
+        bind = str(raw.get("bind", "values"))
+        if bind not in BIND_MODES:
+            raise QueryError(
+                f"{path}: parameter '{raw['name']}' has bind '{bind}'; expected one of {', '.join(BIND_MODES)}"
+            )
         params.append(
             Param(
                 name=str(raw["name"]),
@@ -195,15 +221,29 @@ def parse_query(path: Path) -> NamedQuery:
                 required=bool(raw.get("required", False)),
                 example=None if example is None else str(example),
                 description=str(raw.get("description", "")),
+                default=None
+                if default is None
+                else str(default).lower()
+                if isinstance(default, bool)
+                else str(default),
+                bind=bind,
             )
         )
+    filters = [
+        f"FILTER (!BOUND({p.variable}) || sameTerm(?{p.name}, {p.variable}))" for p in params if p.bind == "filter"
+    ]
+    try:
+        runs = insert_into_where(text, " ".join(filters)) if filters else text
+    except ValueError as exc:
+        raise QueryError(f"{path}: {exc}") from None
     severity = header.get("severity")
     if severity is not None and severity not in ("error", "warning"):
         raise QueryError(f"{path}: severity is '{severity}'; expected error or warning")
     return NamedQuery(
         name=name,
         path=path,
-        text=text,
+        text=runs,
+        source=text,
         kind=kind_match.group(1).upper(),
         summary=header["summary"].strip(),
         description=str(header.get("description", "")).strip(),

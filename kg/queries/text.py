@@ -123,9 +123,14 @@ def inline_rows(
     text: str, variables: Sequence[ox.Variable], rows: Sequence[Sequence[ox.NamedNode | ox.Literal]]
 ) -> str:
     """The query with a ``VALUES`` block of several rows at the start of its ``WHERE`` group (a batch)."""
+    names = " ".join(str(v) for v in variables)
+    values = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+    return insert_into_where(text, f"VALUES ({names}) {{ {values} }}")
+
+
+def insert_into_where(text: str, clause: str) -> str:
+    """The query with ``clause`` at the start of its (outermost) ``WHERE`` group."""
     m = _WHERE.search(mask(text))
     if m is None:
         raise ValueError("cannot bind parameters: the query has no 'WHERE {' group")
-    names = " ".join(str(v) for v in variables)
-    values = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
-    return f"{text[: m.end()]} VALUES ({names}) {{ {values} }} {text[m.end() :]}"
+    return f"{text[: m.end()]} {clause} {text[m.end() :]}"

@@ -38,6 +38,17 @@ def _content(query: NamedQuery) -> dict[str, Any]:
     return {f.media_type: {} for f in formats}
 
 
+def _typed(kind: str, value: str) -> object:
+    """A parameter's default as its JSON Schema type."""
+    if kind == "integer":
+        return int(value)
+    if kind == "boolean":
+        return value.lower() == "true"
+    if kind == "decimal":
+        return float(value)
+    return value
+
+
 def operation(query: NamedQuery) -> dict[str, Any]:
     parameters = [
         {
@@ -45,7 +56,7 @@ def operation(query: NamedQuery) -> dict[str, Any]:
             "in": "query",
             "required": p.required,
             "description": p.description or PARAM_TYPES[p.type],
-            "schema": _SCHEMAS[p.type],
+            "schema": {**_SCHEMAS[p.type], **({"default": _typed(p.type, p.default)} if p.default is not None else {})},
             **({"example": p.example} if p.example is not None else {}),
         }
         for p in query.params

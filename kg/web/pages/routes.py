@@ -25,7 +25,7 @@ from kg.execution.executor import Term as RdfTerm
 from kg.graphql.context import Context
 from kg.graphql.model import to_iri
 from kg.namespaces import GRAPH, KGR, SCAD, curie
-from kg.queries.catalog import Catalog
+from kg.queries.catalog import Catalog, NamedQuery
 from kg.queries.formats import GRAPHS, Format, by_name, negotiate, parse_accept
 from kg.web.fastpath import request_key
 from kg.web.pages.render import disease_therapy_matrix, environment, groups, local_href, neighbourhood, safe_json
@@ -314,7 +314,8 @@ class Pages:
         """An RDF answer of a named CONSTRUCT query, through the executor (cached, with ETag and 304)."""
         catalog: Catalog = request.app.state.catalog
         executor: Executor = request.app.state.executor
-        plan = executor.plan(catalog.get(query).text, bindings=dict(_variables(params)), format_name=fmt.media_type)
+        named = catalog.get(query)
+        plan = executor.plan(named.text, bindings=dict(_variables(named, params)), format_name=fmt.media_type)
         headers: dict[str, str] = {}
         if base is not None:
             extension = next(k for k, v in EXTENSIONS.items() if v is fmt)
@@ -362,5 +363,10 @@ class Pages:
         return {iri: card.label for iri, card in zip(wanted, cards, strict=True) if card is not None}
 
 
-def _variables(params: dict[str, ox.NamedNode]) -> Iterable[tuple[ox.Variable, ox.NamedNode]]:
-    return ((ox.Variable(name), term) for name, term in params.items())
+def _variables(query: NamedQuery, params: dict[str, ox.NamedNode]) -> Iterable[tuple[ox.Variable, ox.NamedNode]]:
+    """The variables the parameters bind (``bind: filter`` ones bind a companion, see kg.queries.catalog)."""
+    for name, term in params.items():
+        param = query.param(name)
+        if param is None:
+            raise KeyError(f"query '{query.name}' has no parameter '{name}'")
+        yield param.variable, term

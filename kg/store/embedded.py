@@ -1,0 +1,45 @@
+"""Querying a pyoxigraph store as every embedded backend does: the union of the named graphs as default graph (or
+the dataset a query's protocol parameters name), the prefixes of kg.namespaces predefined, parameters as VALUES.
+
+Kept apart from kg.store.backends (which also speaks HTTP to remote endpoints) so that a sandbox process imports
+only what it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pyoxigraph as ox
+
+from kg.errors import QuerySyntaxError
+from kg.namespaces import PREFIXES
+from kg.queries.text import inline_values
+
+Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
+Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
+
+
+def syntax_message(exc: SyntaxError) -> str:
+    """The parser's message with its position; the list of expected tokens is cut short."""
+    message = str(exc.msg or exc)
+    return "malformed query: " + (message if len(message) <= 300 else message[:300] + " ...")
+
+
+def query_store(
+    store: ox.Store,
+    text: str,
+    bindings: Bindings | None = None,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> Result:
+    try:
+        return store.query(
+            inline_values(text, bindings or {}),
+            use_default_graph_as_union=not default_graphs,
+            prefixes=PREFIXES,
+            default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
+            named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
+        )
+    except SyntaxError as exc:
+        raise QuerySyntaxError(syntax_message(exc)) from None
+    except ValueError as exc:  # an invalid graph IRI
+        raise QuerySyntaxError(str(exc)) from None

@@ -51,11 +51,14 @@ class Sandbox:
     tail: bytearray = field(default_factory=bytearray)
     """The last bytes the process wrote to stderr (the engine's last words, for the incident log)."""
     drain: asyncio.Task[None] | None = None
+    out_of_memory: bool = False
+    """The engine said an allocation failed (Rust's message, before the backtrace that may follow)."""
 
     async def read_stderr(self) -> None:
         assert self.process.stderr is not None
         while chunk := await self.process.stderr.read(4096):
             self.tail += chunk
+            self.out_of_memory = self.out_of_memory or b"memory allocation of" in self.tail
             del self.tail[:-STDERR_TAIL]
 
     def kill(self) -> None:
@@ -215,7 +218,7 @@ class SandboxPool:
             what,
             extra={"incident": incident, "stderr": last[-1000:]},
         )
-        if "memory allocation of" in last:
+        if sandbox.out_of_memory:
             memory = int(self.config["memory"])
             return MemoryCapExceeded(
                 f"the query needed more than its memory cap of {memory} bytes (KG_QUERY_MEMORY) and was stopped "

@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     access_log: bool = True
     """One JSON line per request (request id, route, status, time)."""
     retire_on_timeout: bool = False
-    """Set by `kg serve`: a worker whose query timed out finishes its other requests and is replaced."""
+    """Set by `kg serve`: a worker whose in-process query (named or GraphQL, never client SPARQL) outlived its
+    deadline finishes its other requests and is replaced."""
     graphql_batching: bool = True
     """Batch each level of a GraphQL query into one store query (off only to measure what batching saves)."""
     graphql_allowlist_only: bool = False

@@ -40,9 +40,15 @@ def die_with_parent() -> None:
 
 def limit_memory(limit: int) -> None:
     """Cap the data segment (heap and private anonymous mappings, which is where query evaluation allocates) at
-    ``limit`` bytes; an allocation past it fails, and the engine aborts the process. No core files."""
+    ``limit`` bytes; an allocation past it fails, and the engine aborts the process. No core files. Should a
+    container's memory limit be reached first, the kernel's OOM killer picks a sandbox before an HTTP worker."""
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        with open("/proc/self/oom_score_adj", "w") as adj:
+            adj.write("1000")
+    except OSError:  # not Linux
+        pass
 
 
 def _libseccomp() -> Any:

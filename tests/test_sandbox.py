@@ -8,6 +8,8 @@ import asyncio
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -198,6 +200,28 @@ def test_the_kernel_denies_the_sandbox_any_connection(listener: tuple[int, list[
     assert len(hits) == 1  # nothing reached the listener after the control
 
 
+def test_landlock_alone_denies_tcp_where_the_kernel_has_it(listener: tuple[int, list[int]]) -> None:
+    """The second layer, on its own in a fresh process: no TCP connection reaches the listener."""
+    port, hits = listener
+    probe = (
+        "import socket, sys\n"
+        "from kg.execution.confine import deny_tcp\n"
+        "layer = deny_tcp()\n"
+        "if layer is None: sys.exit(3)\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=5)\n"
+        "except PermissionError:\n"
+        "    sys.exit(0)\n"
+        "sys.exit(1)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], timeout=60, check=False)
+    if done.returncode == 3:
+        pytest.skip("this kernel has no Landlock network rules (ABI 4, Linux 6.7)")
+    assert done.returncode == 0
+    time.sleep(0.2)
+    assert hits == []
+
+
 def no_seccomp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A Python path where neither libseccomp binding can be imported, as on a machine without libseccomp."""
     for name in ("pyseccomp", "seccomp"):
@@ -253,8 +277,6 @@ def test_budget_refills_and_caps_queries_at_once() -> None:
 def test_light_queries_stay_available_while_a_client_sends_runaways() -> None:
     """bench/hostile.py's availability figure, shortened to 10 s: one runaway per second from 127.0.0.2 while a
     light, distinct query goes out every 100 ms from 127.0.0.1; at least 99% answered 200 within 1 s."""
-    import sys
-
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     from hostile import attack
 

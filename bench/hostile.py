@@ -6,7 +6,8 @@
 1. Availability: one runaway query per second (from 127.0.0.2, a client of its own) for --seconds, while a light,
    distinct query is sent every 100 ms (from 127.0.0.1): the share of light queries answered 200 within 1 s.
 2. The sandbox's cost: distinct /sparql point lookups, one at a time, against `kg serve` with the sandbox and with
-   KG_SANDBOX=false, interleaved in one run; p50 and p99 latency of each and their ratio.
+   KG_SANDBOX=false, interleaved in one run; p50 and p99 latency of each and their ratio; then the throughput of
+   8 concurrent clients (each from its own loopback address) on each.
 
 Every loop is bounded in count and time; only 127.0.0.1 and 127.0.0.2 (loopback) are used.
 """
@@ -146,8 +147,27 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+async def throughput(url: str, clients: int, requests: int) -> float:
+    """Distinct point lookups per second from ``clients`` concurrent clients, each from its own loopback address
+    (127.0.0.11, .12, ...: distinct clients for the per-client limits), ``requests`` in all."""
+    counter = iter(range(requests))
+
+    async def one_client(n: int) -> None:
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{11 + n}")
+        async with httpx.AsyncClient(transport=transport, timeout=30) as client:
+            for i in counter:
+                response = await client.get(f"{url}/sparql", params={"query": light_query(100_000 + i)})
+                if response.status_code != 200:
+                    raise RuntimeError(f"{response.status_code} {response.text[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*(one_client(n) for n in range(clients))), 300)
+    return requests / (time.perf_counter() - started)
+
+
 def sandbox_cost(requests: int) -> dict[str, float]:
-    """p50/p99 (ms) of distinct point lookups, with the sandbox and without, interleaved in one run."""
+    """p50/p99 (ms) of distinct point lookups one at a time, and their throughput from 8 concurrent clients, with the
+    sandbox and without, in one run (latencies interleaved request by request)."""
     unsandboxed = {"KG_SANDBOX": "false", "KG_ACCEPT_NETWORK_RISK": "true"}
     with kg_serve() as with_url, kg_serve(env=unsandboxed) as without_url:
         times: dict[str, list[float]] = {"sandbox": [], "in_process": []}
@@ -161,12 +181,17 @@ def sandbox_cost(requests: int) -> dict[str, float]:
                         raise RuntimeError(f"{name}: {response.status_code} {response.text[:200]}")
                     if n >= 20:  # the first ones warm up connections and caches
                         times[name].append(took)
-    figures = {}
+        rates = {
+            name: asyncio.run(throughput(url, 8, requests))
+            for name, url in (("sandbox", with_url), ("in_process", without_url))
+        }
+    figures = {f"{name}_per_second": rate for name, rate in rates.items()}
     for name, values in times.items():
         figures[f"{name}_p50_ms"] = 1000 * percentile(values, 0.5)
         figures[f"{name}_p99_ms"] = 1000 * percentile(values, 0.99)
     figures["ratio_p50"] = figures["sandbox_p50_ms"] / figures["in_process_p50_ms"]
     figures["ratio_p99"] = figures["sandbox_p99_ms"] / figures["in_process_p99_ms"]
+    figures["ratio_throughput"] = figures["sandbox_per_second"] / figures["in_process_per_second"]
     return figures
 
 
@@ -198,6 +223,10 @@ def main() -> None:
     print(f"| sandbox | {cost['sandbox_p50_ms']:.2f} | {cost['sandbox_p99_ms']:.2f} |")
     print(f"| in process | {cost['in_process_p50_ms']:.2f} | {cost['in_process_p99_ms']:.2f} |")
     print(f"| ratio | {cost['ratio_p50']:.2f} | {cost['ratio_p99']:.2f} |")
+    print("\n| 8 clients, distinct point lookups | per second |\n|---|---|")
+    print(f"| sandbox | {cost['sandbox_per_second']:.0f} |")
+    print(f"| in process | {cost['in_process_per_second']:.0f} |")
+    print(f"| ratio | {cost['ratio_throughput']:.2f} |")
 
 
 if __name__ == "__main__":

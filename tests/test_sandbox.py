@@ -23,6 +23,7 @@ from servers import kg_server, workers
 from starlette.testclient import TestClient
 
 from kg.app import create_app
+from kg.errors import QueryTimeout
 from kg.execution.budget import Budgets, TooManyRequests
 from kg.execution.pool import MemoryCapExceeded, SandboxFailed, SandboxPool
 from kg.settings import Settings
@@ -124,6 +125,17 @@ def test_a_stack_overflow_fails_only_its_own_query_and_the_pool_refills() -> Non
     assert isinstance(overflow, SandboxFailed) and "incident" in overflow.message
     assert neighbour[0] == {"ok": True, "media_type": "text/csv"} and neighbour[1].split() == [b"o", b"x"]
     assert pool.crashes == 1 and idle == 2
+
+
+def test_queries_wait_for_a_free_sandbox_and_a_wait_past_the_deadline_is_a_timeout() -> None:
+    quick = ("SELECT ?o WHERE { ?s ?p ?o }", 30)
+    (*answers, idle), pool = run_pool(1, 1_000_000_000, quick, quick, quick)
+    assert [a[1].split() for a in answers] == [[b"o", b"x"]] * 3 and idle == 1 and pool.kills == 0
+    ten = "{ VALUES ?v { 0 1 2 3 4 5 6 7 8 9 } }"
+    endless = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(ten.replace("?v", f"?v{i}") for i in range(12)) + " }"
+    (runaway, waiting, idle), pool = run_pool(1, 1_000_000_000, (endless, 1.0), ("SELECT ?o WHERE { ?s ?p ?o }", 0.5))
+    assert isinstance(runaway, QueryTimeout) and isinstance(waiting, QueryTimeout)
+    assert pool.kills == 1 and idle == 1  # the waiting query did not take (or lose) a sandbox
 
 
 def test_the_memory_cap_stops_a_query_alone() -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import uuid
@@ -113,6 +114,7 @@ class SandboxPool:
             sys.executable,
             "-m",
             "kg.execution.sandbox",
+            env={name: value for name, value in os.environ.items() if not name.startswith("KG_")},  # no secrets
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -157,10 +159,9 @@ class SandboxPool:
         sandbox included); at the deadline the sandbox is killed and replaced, and the client gets 503."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        try:
-            sandbox = await asyncio.wait_for(self.idle.get(), timeout)
-        except TimeoutError:
-            raise self._timeout(timeout, what, "no sandbox was free") from None
+        sandbox = await self._acquire(timeout)
+        if sandbox is None:
+            raise self._timeout(timeout, what, "no sandbox was free")
         self.busy.add(sandbox)
         process = sandbox.process
         assert process.stdin is not None and process.stdout is not None
@@ -186,6 +187,28 @@ class SandboxPool:
         else:
             self.idle.put_nowait(sandbox)
         return header, body
+
+    async def _acquire(self, timeout: float) -> Sandbox | None:
+        """A free sandbox within ``timeout`` seconds, or None. (Not asyncio.wait_for: on Python 3.11 it can drop an
+        item that arrives as the timeout fires, which would lose a sandbox for good.)"""
+        if not self.idle.empty():
+            return self.idle.get_nowait()
+        getter = asyncio.get_running_loop().create_task(self.idle.get())
+        try:
+            done, _ = await asyncio.wait({getter}, timeout=timeout)
+        finally:
+            if not getter.done():  # timed out, or the request was cancelled: a sandbox taken after all goes back
+                getter.add_done_callback(self._give_back)
+                getter.cancel()
+        return getter.result() if getter in done else None
+
+    def _give_back(self, getter: asyncio.Task[Sandbox]) -> None:
+        if getter.cancelled():
+            return
+        if self.closed:
+            self._end(getter.result())
+        else:
+            self.idle.put_nowait(getter.result())
 
     def _end(self, sandbox: Sandbox) -> None:
         task = asyncio.get_running_loop().create_task(sandbox.end())

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import pyoxigraph as ox
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -23,13 +24,15 @@ from starlette.staticfiles import StaticFiles
 
 from kg import __version__
 from kg.errors import Forbidden, KgError
+from kg.execution.confine import Guard
 from kg.execution.executor import Executor
+from kg.execution.pool import SandboxPool
 from kg.graphql.context import Services
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.metrics import RELOADS, metrics_text
 from kg.queries.catalog import Catalog
 from kg.settings import Settings
-from kg.store.backends import open_backend
+from kg.store.backends import Backend, EmbeddedBackend, open_backend
 from kg.store.labels import LABELS_FILE, LabelIndex
 from kg.web import openapi
 from kg.web.fastpath import FastPath
@@ -63,7 +66,8 @@ def error_response(
 
 async def kg_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KgError)
-    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after or 1)} if exc.status in (429, 503) else None
     return error_response(request, exc.status, exc.title, exc.message, headers)
 
 
@@ -165,8 +169,9 @@ async def openapi_json(request: Request) -> Response:
 
 
 def _retirement(settings: Settings) -> Callable[[], None] | None:
-    """Under `kg serve`, a worker that timed out a query asks itself to shut down gracefully: uvicorn finishes the
-    requests in flight, the process exits (ending the runaway query), and the supervisor starts a replacement."""
+    """Under `kg serve`, a worker that timed out a query running in its own process (a named or GraphQL query, never a
+    sandboxed client query) asks itself to shut down gracefully: uvicorn finishes the requests in flight, the process
+    exits (ending the runaway query), and the supervisor starts a replacement."""
     if not settings.retire_on_timeout:
         return None
     retiring = False
@@ -176,7 +181,7 @@ def _retirement(settings: Settings) -> Callable[[], None] | None:
         if retiring:
             return
         retiring = True
-        log.warning("worker %s retires after a query timeout; a fresh worker replaces it", os.getpid())
+        log.warning("worker %s retires after an in-process query timeout; a fresh worker replaces it", os.getpid())
         os.kill(os.getpid(), signal.SIGTERM)
 
     return retire
@@ -205,16 +210,67 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
     )
 
 
+async def sandbox_pool(backend: Backend, settings: Settings) -> SandboxPool | None:
+    """Started sandboxes holding the backend's store, for client SPARQL; None for a remote backend (the query runs
+    there) or with KG_SANDBOX=false. The on-disk store is opened read-only by each sandbox (its pages shared); the
+    in-memory store travels to each as the N-Quads of the quads this worker loaded and validated."""
+    if not settings.sandbox or not isinstance(backend, EmbeddedBackend):
+        return None
+    if settings.store_dir is not None:
+        config: dict[str, object] = {"store_dir": str(settings.store_dir / "data")}
+        payload = b""
+    else:
+        config = {"store_dir": None}
+        payload = backend.store.dump(format=ox.RdfFormat.N_QUADS) or b""
+    config |= {
+        "memory": settings.query_memory,
+        "max_rows": settings.max_rows,
+        "max_result_bytes": settings.max_result_bytes,
+    }
+    pool = SandboxPool(config, payload, settings.sandboxes)
+    await pool.start()
+    return pool
+
+
+def network_refusal(pool: SandboxPool | None, settings: Settings) -> str | None:
+    """Say at start how the sandboxes are kept off the network; without a kernel guard, refuse client SPARQL (fail
+    closed) unless KG_ACCEPT_NETWORK_RISK accepts the risk."""
+    if pool is None and settings.sparql_url:
+        return None
+    guard = pool.guard if pool is not None else Guard(None, "client SPARQL runs in the HTTP worker (KG_SANDBOX=false)")
+    if guard.mechanism is not None:
+        log.info("client SPARQL runs in %d sandboxes without network: %s", settings.sandboxes, guard.detail)
+        return None
+    if settings.accept_network_risk:
+        log.warning(
+            "no kernel network guard for client SPARQL (%s); KG_ACCEPT_NETWORK_RISK=true, so it is served with only "
+            "the lexical SERVICE check",
+            guard.detail,
+        )
+        return None
+    message = (
+        f"ad-hoc SPARQL is refused on this server: the kernel cannot deny its queries the network ({guard.detail}); "
+        "install libseccomp (pyseccomp), or set KG_ACCEPT_NETWORK_RISK=true to accept the risk"
+    )
+    log.error(message)
+    return message
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
     async def open_runtime(app: Starlette) -> None:
         """Open a backend and everything built on it, then swap them in with plain assignments."""
         backend = await asyncio.to_thread(open_backend, settings)
-        executor = Executor(backend, settings, _retirement(settings))
+        pool = await sandbox_pool(backend, settings)
+        executor = Executor(backend, settings, _retirement(settings), pool)
+        executor.refusal = network_refusal(pool, settings)
         services = await graphql_services(executor, app.state.catalog, settings)
+        previous: Executor | None = getattr(app.state, "executor", None)
         app.state.executor = executor
         graphql.services = services
+        if previous is not None and previous.pool is not None:
+            previous.pool.close()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -227,6 +283,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
+            if app.state.executor.pool is not None:
+                await app.state.executor.pool.aclose()
             app.state.executor.backend.close()
 
     graphql = GraphQLView(

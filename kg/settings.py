@@ -52,7 +52,24 @@ class Settings(BaseSettings):
     cache_bytes: Annotated[int, Field(ge=0)] = 64_000_000
     """Answer cache of one worker: entries and total bytes."""
     service_allowlist: list[str] = []
-    """SPARQL SERVICE endpoints a query may call; empty: SERVICE is refused."""
+    """SPARQL SERVICE endpoints a query may call; empty: SERVICE is refused. Sandboxed queries have no network, so
+    the allow-list takes effect only with ``sandbox`` off (or for the remote backend, which runs the query itself)."""
+    sandbox: bool = True
+    """Run client SPARQL (``/sparql``) in sandbox processes; off runs it in the HTTP worker (only to measure the
+    sandbox's cost: no kill at the deadline, no memory cap, no kernel network guard)."""
+    sandboxes: Annotated[int, Field(ge=1, le=64)] = 4
+    """Sandbox processes per HTTP worker, started with it: client queries running at once in one worker."""
+    query_memory: Annotated[int, Field(ge=64_000_000)] = 1_000_000_000
+    """Memory cap of one sandbox process in bytes (its data segment, RLIMIT_DATA); a query past it fails alone."""
+    accept_network_risk: bool = False
+    """Serve client SPARQL even where the kernel cannot deny the sandboxes the network (no seccomp); SERVICE is then
+    stopped by the lexical check alone. Off: such a server refuses client SPARQL (fail closed)."""
+    client_budget: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds of query time one client may use per minute (per HTTP worker); past it: 429 with Retry-After."""
+    client_queries: Annotated[int, Field(ge=1)] = 2
+    """Client queries one client may run at once (per HTTP worker); past it: 429 with Retry-After."""
+    trusted_proxies: list[str] = ["127.0.0.1"]
+    """Addresses (or networks) of proxies whose X-Forwarded-For names the client; uvicorn's default."""
     cors_origins: list[str] = ["*"]
     """Origins allowed to call the API from a browser."""
     admin_token: str | None = None
@@ -60,7 +77,8 @@ class Settings(BaseSettings):
     access_log: bool = True
     """One JSON line per request (request id, route, status, time)."""
     retire_on_timeout: bool = False
-    """Set by `kg serve`: a worker whose query timed out finishes its other requests and is replaced."""
+    """Set by `kg serve`: a worker whose in-process query (named or GraphQL, never client SPARQL) outlived its
+    deadline finishes its other requests and is replaced."""
     graphql_batching: bool = True
     """Batch each level of a GraphQL query into one store query (off only to measure what batching saves)."""
     graphql_allowlist_only: bool = False

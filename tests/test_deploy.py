@@ -55,7 +55,8 @@ def test_compose_profiles_and_services() -> None:
 
 def test_kubernetes_manifests_probe_real_routes() -> None:
     documents = {p.stem: yaml.safe_load(p.read_text()) for p in (DEPLOY / "k8s").glob("*.yaml")}
-    assert {d["kind"] for d in documents.values()} == {"Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap"}
+    kinds = {d["kind"] for d in documents.values()}
+    assert kinds == {"Deployment", "Service", "HorizontalPodAutoscaler", "ConfigMap", "NetworkPolicy"}
     container = documents["deployment"]["spec"]["template"]["spec"]["containers"][0]
     routes = {r.path for r in create_app(Settings()).routes if isinstance(r, Route)}
     assert container["readinessProbe"]["httpGet"]["path"] in routes
@@ -70,3 +71,38 @@ def test_dockerfile_runs_the_commands_the_tests_run() -> None:
     assert used <= commands and {"validate", "build", "serve"} <= used
     assert "USER kg" in text and "HEALTHCHECK" in text and text.count("FROM ") == 2
     assert "/readyz" in text
+
+
+def memory_bytes(value: str) -> int:
+    units = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "k": 10**3, "m": 1 << 20, "g": 1 << 30}
+    number = re.fullmatch(r"(\d+)([A-Za-z]*)", value)
+    assert number is not None, value
+    return int(number.group(1)) * units.get(number.group(2), 1)
+
+
+def sized(variables: dict[str, str]) -> Settings:
+    """The settings that size a container's memory, from its KG_ variables (the defaults where they are unset)."""
+    names = ("workers", "sandboxes", "query_memory")
+    return Settings(**{n: variables[f"KG_{n.upper()}"] for n in names if f"KG_{n.upper()}" in variables})
+
+
+def test_the_containers_hold_the_sandboxes_memory_caps() -> None:
+    """Each container's memory limit holds its workers and their sandboxes at their caps, so a query that reaches its
+    cap fails alone (the sandbox's RLIMIT_DATA) before the container's limit is reached."""
+    documents = {p.stem: yaml.safe_load(p.read_text()) for p in (DEPLOY / "k8s").glob("*.yaml")}
+    config = sized(documents["configmap"]["data"])
+    limit = documents["deployment"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+    assert config.workers * (150_000_000 + config.sandboxes * config.query_memory) <= memory_bytes(limit)
+    single = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["api-single"]
+    composed = sized(single["environment"])
+    assert composed.workers * (150_000_000 + composed.sandboxes * composed.query_memory) <= memory_bytes(
+        single["mem_limit"]
+    )
+
+
+def test_the_api_pods_may_not_open_connections() -> None:
+    documents = {p.stem: yaml.safe_load(p.read_text()) for p in (DEPLOY / "k8s").glob("*.yaml")}
+    policy = documents["networkpolicy"]
+    pods = documents["deployment"]["spec"]["template"]["metadata"]["labels"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pods.items()
+    assert "Egress" in policy["spec"]["policyTypes"] and policy["spec"]["egress"] == []

@@ -1,5 +1,5 @@
 """End to end: `kg serve` as a real uvicorn server on 127.0.0.1, used by real SPARQL clients (SPARQLWrapper,
-rdflib's SPARQLStore); timeouts that retire a worker; start-up errors; the remote backend behind the server."""
+rdflib's SPARQLStore); timeouts that kill a sandbox, not a worker; start-up errors; the remote backend behind the server."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_named_query_over_real_http(served: object) -> None:
     assert lines[0].startswith("disease,diseaseLabel,sources") and len(lines) == 9
 
 
-def test_runaway_query_retires_its_worker_and_service_continues(built_store: Path, tmp_path: Path) -> None:
+def test_runaway_query_on_two_workers_kills_a_sandbox_not_a_worker(built_store: Path, tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with kg_server("--store", str(built_store), "--workers", "2", env={"KG_QUERY_TIMEOUT": "2"}, log=log) as s:
         before = workers(s.process.pid)
@@ -92,30 +92,21 @@ def test_runaway_query_retires_its_worker_and_service_continues(built_store: Pat
         outcome: dict[str, object] = {}
 
         def runaway() -> None:
-            started = time.monotonic()
             response = httpx.post(f"{s.url}/sparql", data={"query": RUNAWAY}, timeout=60)
-            outcome.update(status=response.status_code, seconds=time.monotonic() - started)
+            outcome.update(status=response.status_code)
 
         thread = threading.Thread(target=runaway)
         thread.start()
         time.sleep(0.5)
-        for _ in range(5):  # a simple query keeps being answered promptly meanwhile
-            started = time.monotonic()
+        for _ in range(5):  # a simple query keeps being answered meanwhile
             assert httpx.get(f"{s.url}/sparql", params={"query": LUPUS_LABELS}, timeout=10).status_code == 200
-            assert time.monotonic() - started < 1.0
             time.sleep(0.1)
         thread.join(timeout=60)
-        assert outcome["status"] == 503 and 1.9 <= float(outcome["seconds"]) < 10  # type: ignore[arg-type]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            now = workers(s.process.pid)
-            if len(now) == 2 and now != before:
-                break
-            time.sleep(0.2)
-        now = workers(s.process.pid)
-        assert len(now) == 2 and len(now & before) == 1, (before, now, log.read_text())
+        assert outcome["status"] == 503
+        assert workers(s.process.pid) == before  # no worker retired
         assert httpx.get(f"{s.url}/healthz", timeout=10).status_code == 200
-    assert "retires after a query timeout" in log.read_text()
+    text = log.read_text()
+    assert "its sandbox was killed" in text and "retires" not in text
 
 
 def kg_serve_exit(*args: str) -> subprocess.CompletedProcess[str]:

@@ -1,17 +1,18 @@
 """Running a query for a client: refuse what must not run, negotiate the format, answer repeated queries from a
-cache, run new ones in a worker thread with a deadline, and serialize within the size caps.
+cache, and run new ones within the deadline and the size caps.
 
-pyoxigraph cannot cancel a running query, but it releases the GIL while it works, so a query runs in a thread and the
-event loop keeps serving. At the deadline the client gets 503 and, under ``kg serve``, the worker process retires:
-it finishes its other requests and exits, which is what stops the runaway query; the supervisor starts a fresh one.
+Client SPARQL text (a plan marked ``untrusted``) runs in a sandbox process of kg.execution.pool, under the client's
+budget (kg.execution.budget): at the deadline the sandbox is killed and replaced, and nothing else in this worker
+notices. Query text written here (named queries, GraphQL, pages) runs in a thread of this worker: pyoxigraph releases
+the GIL while it works, so the event loop keeps serving, and the client gets 503 at the deadline. pyoxigraph cannot
+cancel a query, so for those in-process queries alone the worker still retires under ``kg serve`` if one outlives
+its deadline (their text is ours and their parameters are bound, so that takes a bug, not a client).
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
-import io
 import logging
 import queue
 import threading
@@ -19,21 +20,21 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
+from kg.errors import BackendUnavailable, Forbidden, QuerySyntaxError, QueryTimeout
+from kg.execution.budget import Budgets
+from kg.execution.pool import SandboxPool, error_of
+from kg.execution.sandbox import FORMATS
+from kg.execution.serialize import Caps, format_for, serialize
 from kg.lru import Lru
 from kg.metrics import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
-from kg.namespaces import PREFIXES
 from kg.queries.formats import GRAPHS, RESULTS, Format, by_name, negotiate
 from kg.queries.text import inline_rows, looks_like_update, query_form, service_calls
 from kg.settings import Settings
 from kg.store.backends import Backend, Bindings, Result, syntax_message
-
-if TYPE_CHECKING:
-    from typing_extensions import Buffer
 
 log = logging.getLogger("kg.execution.executor")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -54,6 +55,8 @@ class Plan:
     etag: str
     base_iri: str | None = None
     """What relative IRIs in the query resolve against (the endpoint's URL)."""
+    untrusted: bool = False
+    """Client-written text: runs in a sandbox, under the client's budget."""
 
 
 @dataclass(frozen=True)
@@ -71,38 +74,6 @@ class _Answers(Lru[str, Answer]):
         answer = super().get(key)
         CACHE.labels("miss" if answer is None else "hit").inc()
         return answer
-
-
-PREFIXED = (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)
-"""Graph formats written with the graph's prefixes (those a person reads)."""
-_NAMESPACES = {iri: name for name, iri in PREFIXES.items()}
-
-
-def used_prefixes(triples: Sequence[ox.Triple]) -> dict[str, str]:
-    """The prefixes of kg.namespaces that the IRIs of ``triples`` use (each namespace ends with # or /)."""
-    used: dict[str, str] = {}
-    for triple in triples:
-        for term in (triple.subject, triple.predicate, triple.object):
-            if isinstance(term, ox.NamedNode):
-                iri = term.value
-                cut = max(iri.rfind("#"), iri.rfind("/")) + 1
-                name = _NAMESPACES.get(iri[:cut])
-                if name is not None:
-                    used[name] = iri[:cut]
-    return used
-
-
-class _CappedWriter(io.BytesIO):
-    """A binary sink for pyoxigraph's serializers that refuses to grow past ``limit`` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def write(self, data: Buffer, /) -> int:
-        if self.tell() + len(memoryview(data)) > self.limit:
-            raise ResultTooLarge(f"the answer is larger than {self.limit} bytes (KG_MAX_RESULT_BYTES); add a LIMIT")
-        return super().write(data)
 
 
 class _Workers:
@@ -144,10 +115,21 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
 
 
 class Executor:
-    def __init__(self, backend: Backend, settings: Settings, retire: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        settings: Settings,
+        retire: Callable[[], None] | None = None,
+        pool: SandboxPool | None = None,
+    ) -> None:
         self.backend = backend
         self.settings = settings
         self.retire = retire
+        self.pool = pool
+        self.refusal: str | None = None
+        """Why client SPARQL is refused on this server (no kernel network guard, risk not accepted), if it is."""
+        self.budgets = Budgets(settings.client_budget, settings.client_queries)
+        self.caps = Caps(settings.max_rows, settings.max_result_bytes)
         entries = settings.cache_entries if backend.cacheable else 0
         self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body))
         self.requests: dict[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = {}
@@ -174,6 +156,7 @@ class Executor:
         accept: str | None = None,
         format_name: str | None = None,
         base_iri: str | None = None,
+        untrusted: bool = False,
     ) -> Plan:
         """Everything that can be decided before running: refusals, the format, the cache key and the ETag."""
         for call in service_calls(text):
@@ -181,6 +164,11 @@ class Executor:
                 raise Forbidden(
                     f"SERVICE {call.target or '(no endpoint)'} is not allowed: this endpoint makes no outbound "
                     "requests for clients (allowed endpoints are listed in KG_SERVICE_ALLOWLIST)"
+                )
+            if untrusted and self.pool is not None:
+                raise Forbidden(
+                    f"SERVICE <{call.target}> is in KG_SERVICE_ALLOWLIST, but client queries run in sandboxes "
+                    "that have no network (the allow-list works only with KG_SANDBOX=false)"
                 )
         if looks_like_update(text):
             raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
@@ -211,6 +199,7 @@ class Executor:
             key=digest,
             etag=f'"{self.release}-{digest[:20]}"',
             base_iri=base_iri,
+            untrusted=untrusted,
         )
 
     async def select(
@@ -263,18 +252,56 @@ class Executor:
         answer = None if found is None else self.cache.get(found[0])
         return None if answer is None or found is None else (answer, found[1])
 
-    async def execute(self, plan: Plan) -> Answer:
+    async def execute(self, plan: Plan, client: str | None = None) -> Answer:
+        """The answer to ``plan``: from the cache, else run (in a sandbox when it is client text, charged to
+        ``client``'s budget)."""
         cached = self.cache.get(plan.key)
         if cached is not None:
             return Answer(cached.body, cached.format, cached.etag, cached=True)
-        body, fmt = await self._off_loop(partial(self._run, plan), plan.text)
+        if plan.untrusted and self.refusal is not None:
+            raise BackendUnavailable(self.refusal)
+        ticket = self.budgets.admit(client) if plan.untrusted and client is not None else None
+        try:
+            if plan.untrusted and self.pool is not None:
+                body, fmt = await self._sandboxed(self.pool, plan)
+            else:
+                body, fmt = await self._off_loop(partial(self._run, plan), plan.text)
+        finally:
+            if ticket is not None:
+                assert client is not None
+                self.budgets.charge(client, ticket)
         answer = Answer(body, fmt, plan.etag)
         if self.backend.cacheable:
             self.cache.put(plan.key, answer)
         return answer
 
+    async def _sandboxed(self, pool: SandboxPool, plan: Plan) -> tuple[bytes, Format]:
+        self.store_queries += 1
+        STORE_QUERIES.inc()
+        request = {
+            "text": plan.text,
+            "default_graphs": plan.default_graphs,
+            "named_graphs": plan.named_graphs,
+            "base_iri": plan.base_iri,
+            "media_type": plan.format.media_type if plan.format else None,
+            "accept": plan.accept,
+            "format_name": plan.format_name,
+        }
+        try:
+            header, body = await pool.run(request, self.settings.query_timeout, plan.text)
+        except QueryTimeout:
+            self.timeouts += 1
+            raise
+        if not header.get("ok"):
+            raise error_of(header, plan.text)
+        fmt = FORMATS.get(str(header.get("media_type")))
+        if fmt is None:
+            raise error_of({"message": f"unknown media type {header.get('media_type')!r}"}, plan.text)
+        return body, fmt
+
     async def _off_loop(self, job: Callable[[], T], text: str) -> T:
-        """Run ``job`` on a query thread; at the deadline answer 503 and, under `kg serve`, retire this worker."""
+        """Run ``job`` on a query thread; at the deadline answer 503 and, under `kg serve`, retire this worker (the
+        only way to stop a query in this process)."""
         try:
             return await asyncio.wait_for(self.workers.submit(job), self.settings.query_timeout)
         except TimeoutError:
@@ -295,8 +322,8 @@ class Executor:
         result: Result | None = None
         try:
             result = self.backend.query(plan.text, plan.bindings, plan.default_graphs, plan.named_graphs, plan.base_iri)
-            fmt = plan.format or self._format_for(result, plan)
-            return self.serialize(result, fmt), fmt
+            fmt = plan.format or format_for(result, plan.accept, plan.format_name)
+            return serialize(result, fmt, self.caps), fmt
         except SyntaxError as exc:  # pyoxigraph parses lazily: some errors surface while iterating
             traceback.clear_frames(exc.__traceback__)
             raise QuerySyntaxError(syntax_message(exc)) from None
@@ -305,68 +332,3 @@ class Executor:
             raise
         finally:
             del result
-
-    def _format_for(self, result: Result, plan: Plan) -> Format:
-        graph = isinstance(result, (ox.QueryTriples, list))
-        offers, what = (GRAPHS, "a graph") if graph else (RESULTS, "query results")
-        if plan.format_name:
-            return by_name(plan.format_name, offers, what)
-        return negotiate(plan.accept, offers, what)
-
-    def serialize(self, result: Result, fmt: Format) -> bytes:
-        sink = _CappedWriter(self.settings.max_result_bytes)
-        try:
-            if isinstance(result, list):
-                if fmt.rdf is None:
-                    raise NotAcceptable(f"a graph cannot be served as {fmt.media_type}")
-                ox.serialize(result, sink, fmt.rdf)
-            elif isinstance(result, ox.QueryTriples):
-                if fmt.rdf is None:
-                    raise NotAcceptable(f"a graph cannot be served as {fmt.media_type}")
-                if fmt.rdf in PREFIXED:  # for people: the graph's prefixes, triples sorted and grouped by subject
-                    triples = sorted(
-                        self._bounded(result), key=lambda t: (str(t.subject), str(t.predicate), str(t.object))
-                    )
-                    ox.serialize(triples, sink, fmt.rdf, prefixes=used_prefixes(triples))
-                else:
-                    result.serialize(sink, fmt.rdf)
-            else:
-                if fmt.results is None:
-                    raise NotAcceptable(f"query results cannot be served as {fmt.media_type}")
-                result.serialize(sink, fmt.results)
-        except OSError as exc:
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, ResultTooLarge):
-                raise cause from None
-            raise
-        body = sink.getvalue()
-        self._check_rows(body, fmt)
-        return body
-
-    def _bounded(self, triples: ox.QueryTriples) -> list[ox.Triple]:
-        """The triples of a CONSTRUCT or DESCRIBE, refused past KG_MAX_ROWS while they are read."""
-        kept: list[ox.Triple] = []
-        for triple in triples:
-            kept.append(triple)
-            if len(kept) > self.settings.max_rows:
-                raise ResultTooLarge(
-                    f"the answer has more than {self.settings.max_rows} rows (KG_MAX_ROWS); add a LIMIT"
-                )
-        return kept
-
-    def _check_rows(self, body: bytes, fmt: Format) -> None:
-        """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least 3 bytes in every format, so only large
-        bodies need counting."""
-        limit = self.settings.max_rows
-        if len(body) <= limit * 3:
-            return
-        if fmt.rdf is not None:
-            rows = sum(1 for _ in ox.parse(body, fmt.rdf))
-        elif fmt.results is ox.QueryResultsFormat.CSV:
-            rows = max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
-        else:
-            assert fmt.results is not None
-            parsed = ox.parse_query_results(body, fmt.results)
-            rows = 0 if isinstance(parsed, ox.QueryBoolean) else sum(1 for _ in parsed)
-        if rows > limit:
-            raise ResultTooLarge(f"the answer has {rows} rows, more than {limit} (KG_MAX_ROWS); add a LIMIT")

@@ -4,7 +4,7 @@ read-only) or any SPARQL 1.1 Protocol endpoint. Every backend answers with pyoxi
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -19,9 +19,10 @@ from kg.queries.text import dataset_clauses, has_dataset_clause, inline_values
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
+from kg.store.embedded import Bindings, Result, query_store, syntax_message
 
-Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
-Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
+__all__ = ["Bindings", "Result", "syntax_message"]
+
 PROLOGUE = sparql_prologue()
 """Sent before every query to a remote endpoint, so the prefixes of kg.namespaces are predefined there as on the
 embedded store (a query may redefine them)."""
@@ -70,16 +71,6 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-def _syntax_error(exc: SyntaxError) -> QuerySyntaxError:
-    return QuerySyntaxError(syntax_message(exc))
-
-
-def syntax_message(exc: SyntaxError) -> str:
-    """The parser's message with its position; the list of expected tokens is cut short."""
-    message = str(exc.msg or exc)
-    return "malformed query: " + (message if len(message) <= 300 else message[:300] + " ...")
-
-
 @dataclass
 class EmbeddedBackend:
     """pyoxigraph in this process. The default graph is the union of the named graphs (one per Turtle file)."""
@@ -97,20 +88,7 @@ class EmbeddedBackend:
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
     ) -> Result:
-        protocol = bool(default_graphs or named_graphs)
-        try:
-            return self.store.query(
-                inline_values(text, bindings or {}),
-                use_default_graph_as_union=not protocol and not has_dataset_clause(text),
-                prefixes=PREFIXES,
-                base_iri=base_iri,
-                default_graph=[ox.NamedNode(g) for g in default_graphs] if protocol else None,
-                named_graphs=[ox.NamedNode(g) for g in named_graphs] if protocol else None,
-            )
-        except SyntaxError as exc:
-            raise _syntax_error(exc) from None
-        except ValueError as exc:  # an invalid graph IRI
-            raise QuerySyntaxError(str(exc)) from None
+        return query_store(self.store, text, bindings, default_graphs, named_graphs, base_iri)
 
     def ping(self) -> bool:
         return bool(self.store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True))

@@ -1,7 +1,8 @@
 """`kg serve`: uvicorn (uvloop, httptools) worker processes under a supervisor that replaces any worker that exits.
 
-Workers get their settings through ``KG_`` environment variables, the one way settings travel. A worker that had to
-stop a runaway query retires (see ``kg.execution.executor``) and the supervisor starts a fresh one; the listening socket
+Workers get their settings through ``KG_`` environment variables, the one way settings travel. Client SPARQL runs in
+each worker's sandbox processes (``kg.execution.pool``), which are killed at the deadline, never the worker; a worker
+whose own in-process query outlived its deadline retires and the supervisor starts a fresh one. The listening socket
 belongs to the supervisor, so connections wait in its backlog meanwhile instead of being refused.
 """
 
@@ -53,6 +54,8 @@ def serve(settings: Settings, watch: bool = False) -> None:
         server_header=False,
         log_level=logging.INFO,
         timeout_graceful_shutdown=int(settings.query_timeout) + 5,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )
     sock = config.bind_socket()
     watcher = Watcher(settings) if watch else None

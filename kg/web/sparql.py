@@ -140,6 +140,7 @@ async def sparql(request: Request) -> Response:
         accept=request.headers.get("accept"),
         format_name=next((v for n, v in params if n == "format"), None),
         base_iri=endpoint_iri(request),
+        untrusted=True,
     )
     return await answer(request, executor, plan)
 
@@ -150,13 +151,19 @@ async def answer(request: Request, executor: Executor, plan: Plan, headers: Mapp
     unchanged = not_modified(request, plan.etag, {**cache_headers(plan.etag, executor.release), **headers})
     if unchanged is not None:
         return unchanged
-    result = await executor.execute(plan)
+    result = await executor.execute(plan, client_of(request) if plan.untrusted else None)
     key = request_key(request.scope)
     if key is not None:
         executor.remember(key, plan.key, headers)
     response = answer_response(result, executor.release)
     response.headers.update(headers)
     return response
+
+
+def client_of(request: Request) -> str:
+    """Who a query is charged to: the remote address (uvicorn has already replaced it by the X-Forwarded-For address
+    when the connection comes from one of KG_TRUSTED_PROXIES)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def wants_html(request: Request) -> bool:

@@ -234,6 +234,11 @@ def test_single_file_is_checked_in_the_whole_graph(small: Path) -> None:
     assert all(x.startswith("ontology/data/claims.ttl:") for x in located)
     everything = kg("validate", "--no-reasoner", "ontology", cwd=small).stdout
     assert "ontology/data/entities.ttl:" in everything  # the other file's mistake is there, for the whole graph
+    # a file that does not parse stops the whole graph's checks: it is reported, not hidden behind "ok"
+    broken = edit(small / "ontology" / "data" / "entities.ttl", "kgr:fx-disease .", "kgr:fx-disease")
+    stopped = kg("validate", "ontology/data/claims.ttl", cwd=small, ontology=small / "ontology")
+    assert stopped.returncode == 1
+    assert stopped.stdout.startswith(f"ontology/data/entities.ttl:{broken}:")
 
 
 def test_release_refuses_uncommitted_changes(small: Path) -> None:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DATA, ROOT, SOURCES, needs_shared_sources
+from conftest import DATA, ROOT
 
 ONTOLOGY = ROOT / "ontology"
 
@@ -36,9 +36,19 @@ def git(*args: str, cwd: Path) -> None:
 
 
 @pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    """A git repository holding a copy of ontology/, committed: the curator's working tree."""
-    shutil.copytree(ONTOLOGY, tmp_path / "ontology")
+def small(tmp_path: Path) -> Path:
+    """The same, for a small graph (the vocabulary, the minimal fixture's entities and its claim in two files), so
+    each mistake costs a second, not the whole graph's validation; its source text is tests/data/sources."""
+    ontology = tmp_path / "ontology"
+    (ontology / "data").mkdir(parents=True)
+    vocabulary(ontology)
+    text = (DATA / "minimal.ttl").read_text(encoding="utf-8")
+    head, _, body = text.partition("\n\n")
+    blocks = body.split("\n\n")
+    claims = [b for b in blocks if b.startswith(("kgr:FX-", "kgr:fx-source\n"))]
+    entities = [b for b in blocks if b not in claims]
+    (ontology / "data" / "entities.ttl").write_text(head + "\n\n" + "\n\n".join(entities) + "\n", encoding="utf-8")
+    (ontology / "data" / "claims.ttl").write_text(head + "\n\n" + "\n\n".join(claims), encoding="utf-8")
     git("init", "-q", cwd=tmp_path)
     git("add", "-A", cwd=tmp_path)
     git("commit", "-q", "-m", "the graph", cwd=tmp_path)
@@ -68,19 +78,22 @@ def vocabulary(tmp_path: Path) -> list[str]:
     return ["scad.ttl", "shapes.ttl"]
 
 
-def test_misspelled_prefix_iri_is_one_error_at_the_prefix(checkout: Path) -> None:
-    diseases = checkout / "ontology" / "data" / "entities" / "diseases.ttl"
-    line = edit(diseases, "@prefix kgr: <https://w3id.org/scad/id/>", "@prefix kgr: <https://w3id.org/scad/ids/>")
-    result = kg("validate", "--no-reasoner", "ontology", cwd=checkout)
+def test_misspelled_prefix_iri_is_one_error_at_the_prefix(small: Path) -> None:
+    entities = small / "ontology" / "data" / "entities.ttl"
+    line = edit(entities, "@prefix kgr: <https://w3id.org/scad/id/>", "@prefix kgr: <https://w3id.org/scad/idd/>")
+    result = kg("validate", "--no-reasoner", "ontology", cwd=small)
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        f"ontology/data/entities/diseases.ttl:{line}:14: error: the prefix kgr: is bound to"
-        " <https://w3id.org/scad/ids/>; expected <https://w3id.org/scad/id/> (kg/namespaces.py) [prefix]"
+        f"ontology/data/entities.ttl:{line}:14: error: the prefix kgr: is bound to <https://w3id.org/scad/idd/>;"
+        " expected <https://w3id.org/scad/id/> (kg/namespaces.py) [prefix]"
     )
-    # the flood the wrong namespace causes in other files is folded under it, not listed
+    # the flood the wrong namespace causes in the other file (the claim's subject and object are now undefined) is
+    # folded under it, not listed
     assert lines[1].startswith("  ... ") and "more most likely follow from the prefix above; fix it first" in lines[1]
     assert not any(": error: " in line for line in lines[1:])
+    listed = kg("validate", "--no-reasoner", "--all", "ontology", cwd=small).stdout
+    assert "  ontology/data/claims.ttl:" in listed and "kgr:fx-therapy is used but never defined" in listed
 
 
 def test_missing_semicolon_is_reported_at_the_end_of_its_line(tmp_path: Path) -> None:
@@ -124,33 +137,29 @@ def test_non_verbatim_quote_points_at_the_first_different_character(tmp_path: Pa
     )
 
 
-def test_misspelled_entity_comes_first_with_the_nearest_name(checkout: Path) -> None:
-    claims = checkout / "ontology" / "data" / "claims" / "source-003.ttl"
-    text = claims.read_text(encoding="utf-8")
-    old = "scad:object kgr:infection ;"
-    line = text[: text.index(old)].count("\n") + 1
-    edit(claims, old, "scad:object kgr:infecton ;")
-    result = kg("validate", "--no-reasoner", "ontology", cwd=checkout)
+def test_misspelled_entity_comes_first_with_the_nearest_name(small: Path) -> None:
+    claims = small / "ontology" / "data" / "claims.ttl"
+    line = edit(claims, "scad:object kgr:fx-disease ;", "scad:object kgr:fx-diseas ;")
+    result = kg("validate", "--no-reasoner", "ontology", cwd=small)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f"ontology/data/claims.ttl:{line}:17: error: kgr:fx-diseas is used but never defined (no rdf:type in any"
+        " file); did you mean kgr:fx-disease? [undefined_iri] (kgr:fx-diseas)"
+    )
+    assert any("not in the range of scad:investigatedFor" in x for x in lines[1:])  # its consequences come after
+
+
+def test_duplicate_label_is_reported_at_the_entity_that_changed(small: Path) -> None:
+    entities = small / "ontology" / "data" / "entities.ttl"
+    # kgr:fx-disease sorts before kgr:fx-therapy: without git, the finding would be at kgr:fx-therapy
+    line = edit(entities, 'skos:prefLabel "fixture disease"@en ;', 'skos:prefLabel "Fixture Therapy"@en ;')
+    result = kg("validate", "--no-reasoner", "ontology", cwd=small)
     assert result.returncode == 1
     assert result.stdout.splitlines()[0] == (
-        f"ontology/data/claims/source-003.ttl:{line}:17: error: kgr:infecton is used but never defined (no rdf:type"
-        " in any file); did you mean kgr:infection? [undefined_iri] (kgr:infecton)"
+        f'ontology/data/entities.ttl:{line}:20: error: kgr:fx-disease has the label "Fixture Therapy", which'
+        " kgr:fx-therapy has too [duplicate_label] (kgr:fx-disease)"
     )
-
-
-def test_duplicate_label_is_reported_at_the_entity_that_changed(checkout: Path) -> None:
-    diseases = checkout / "ontology" / "data" / "entities" / "diseases.ttl"
-    text = diseases.read_text(encoding="utf-8")
-    # kgr:autoimmune-disease sorts before kgr:lupus: without git, the finding would be at kgr:lupus
-    old = 'skos:prefLabel "autoimmune disease"@en ;'
-    assert old in text and 'skos:prefLabel "lupus"@en ;' in text
-    line = edit(diseases, old, 'skos:prefLabel "Lupus"@en ;')  # the label's own line; the literal is at column 20
-    result = kg("validate", "--no-reasoner", "ontology", cwd=checkout)
-    assert result.returncode == 1
-    assert (
-        f'ontology/data/entities/diseases.ttl:{line}:20: error: kgr:autoimmune-disease has the label "Lupus", which'
-        " kgr:lupus has too [duplicate_label] (kgr:autoimmune-disease)"
-    ) in result.stdout.splitlines()
 
 
 def test_synonym_equal_to_another_label_is_a_warning(tmp_path: Path) -> None:
@@ -209,69 +218,62 @@ def test_comment_that_cannot_be_kept_is_refused(tmp_path: Path) -> None:
     assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["claims.ttl"]
 
 
-def test_single_file_is_checked_in_the_whole_graph(checkout: Path) -> None:
-    claims = checkout / "ontology" / "data" / "claims" / "source-003.ttl"
-    alone = kg(
-        "validate", "--no-reasoner", str(claims.relative_to(checkout)), cwd=checkout, ontology=checkout / "ontology"
-    )
+def test_single_file_is_checked_in_the_whole_graph(small: Path) -> None:
+    # one file of the real graph, alone: no false errors about what other files define
+    alone = kg("validate", "--no-reasoner", "ontology/data/claims/source-003.ttl", cwd=ROOT)
     assert alone.returncode == 0, alone.stdout
-    assert "ok: 0 error(s)" in alone.stderr + alone.stdout
-    edit(claims, "scad:object kgr:infection ;", "scad:object kgr:infecton ;")
-    other = checkout / "ontology" / "data" / "entities" / "diseases.ttl"
-    edit(other, 'skos:prefLabel "autoimmune disease"@en ;', 'skos:prefLabel "Lupus"@en ;')
-    result = kg(
-        "validate", "--no-reasoner", str(claims.relative_to(checkout)), cwd=checkout, ontology=checkout / "ontology"
-    )
+    assert "ok: 0 error(s), 0 warning(s)" in alone.stdout
+    # a mistake in each file of the small graph: validating one file reports its own, and only its own
+    claims = small / "ontology" / "data" / "claims.ttl"
+    line = edit(claims, "scad:object kgr:fx-disease ;", "scad:object kgr:fx-diseas ;")
+    edit(small / "ontology" / "data" / "entities.ttl", '"fixture disease"@en', '"Fixture Therapy"@en')
+    result = kg("validate", "--no-reasoner", "ontology/data/claims.ttl", cwd=small, ontology=small / "ontology")
     assert result.returncode == 1
-    located = [line for line in result.stdout.splitlines() if ": error: " in line or ": warning: " in line]
-    assert located and all(line.startswith("ontology/data/claims/source-003.ttl:") for line in located)
-    assert "did you mean kgr:infection?" in located[0]
+    located = [x for x in result.stdout.splitlines() if ": error: " in x or ": warning: " in x]
+    assert located[0].startswith(f"ontology/data/claims.ttl:{line}:17: error: kgr:fx-diseas is used but never")
+    assert all(x.startswith("ontology/data/claims.ttl:") for x in located)
+    everything = kg("validate", "--no-reasoner", "ontology", cwd=small).stdout
+    assert "ontology/data/entities.ttl:" in everything  # the other file's mistake is there, for the whole graph
+    # a file that does not parse stops the whole graph's checks: it is reported, not hidden behind "ok"
+    broken = edit(small / "ontology" / "data" / "entities.ttl", "kgr:fx-disease .", "kgr:fx-disease")
+    stopped = kg("validate", "ontology/data/claims.ttl", cwd=small, ontology=small / "ontology")
+    assert stopped.returncode == 1
+    assert stopped.stdout.startswith(f"ontology/data/entities.ttl:{broken}:")
 
 
-def test_release_refuses_uncommitted_changes(checkout: Path, tmp_path: Path) -> None:
-    needs_shared_sources()
-    edit(
-        checkout / "ontology" / "data" / "entities" / "diseases.ttl", "@en ;", '@en ;\n    skos:editorialNote "x"@en ;'
-    )
-    dist = checkout / "dist"
-    refused = kg("release", "--sources", str(SOURCES), "-o", "dist", cwd=checkout, ontology=checkout / "ontology")
+def test_release_refuses_uncommitted_changes(small: Path) -> None:
+    edit(small / "ontology" / "data" / "entities.ttl", "@en ;", '@en ;\n    skos:editorialNote "x"@en ;')
+    sources = str(DATA / "sources")
+    refused = kg("release", "--sources", sources, "-o", "dist", cwd=small, ontology=small / "ontology")
     assert refused.returncode == 2
     assert refused.stderr.strip() == (
-        "kg: uncommitted changes under ontology (ontology/data/entities/diseases.ttl); commit them, or pass --allow-dirty"
+        "kg: uncommitted changes under ontology (ontology/data/entities.ttl); commit them, or pass --allow-dirty"
     )
-    assert not dist.exists()
-    allowed = kg(
-        "release",
-        "--sources",
-        str(SOURCES),
-        "-o",
-        "dist",
-        "--allow-dirty",
-        cwd=checkout,
-        ontology=checkout / "ontology",
-    )
+    assert not (small / "dist").exists()
+    allowed = kg("release", "--sources", sources, "-o", "dist", "--allow-dirty", cwd=small, ontology=small / "ontology")
     assert allowed.returncode == 0, allowed.stderr
-    manifest = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["allow_dirty"] is True and manifest["uncommitted"] == ["ontology/data/entities/diseases.ttl"]
+    assert allowed.stdout.splitlines()[-1].endswith(" (uncommitted changes, --allow-dirty)")
+    manifest = json.loads((small / "dist" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["allow_dirty"] is True and manifest["uncommitted"] == ["ontology/data/entities.ttl"]
+    assert manifest["quotes_checked"] is True
 
 
-def test_release_refuses_a_bad_quote(checkout: Path) -> None:
-    needs_shared_sources()
-    claims = checkout / "ontology" / "data" / "claims" / "source-003.ttl"
-    line = edit(claims, '"Potential side effects, especially', '"Possible side effects, especially')
-    git("commit", "-q", "-am", "a quote from memory", cwd=checkout)
-    result = kg("release", "--sources", str(SOURCES), "-o", "dist", cwd=checkout, ontology=checkout / "ontology")
+def test_release_refuses_a_bad_quote(small: Path) -> None:
+    claims = small / "ontology" / "data" / "claims.ttl"
+    line = edit(claims, "therapy is studied for", "therapy is proven for")
+    git("commit", "-q", "-am", "a quote from memory", cwd=small)
+    sources = str(DATA / "sources")
+    result = kg("release", "--sources", sources, "-o", "dist", cwd=small, ontology=small / "ontology")
     assert result.returncode == 1
     assert result.stdout.startswith(
-        f"ontology/data/claims/source-003.ttl:{line}:19: error: quote is not verbatim in 003_67871ac22aa9094a.txt:"
-        " character 3 of"
-        " the quote is 's', the closest passage of the source has 't' there"
+        f"ontology/data/claims.ttl:{line}:40: error: quote is not verbatim in fixture-source.txt: character 24 of the"
+        " quote is 'p', the closest passage of the source has 's' there"
     ), result.stdout
     assert "kg: not releasing files that do not validate" in result.stderr
-    assert not (checkout / "dist").exists()
+    assert not (small / "dist").exists()
 
 
-def test_release_needs_the_sources(checkout: Path) -> None:
-    result = kg("release", "-o", "dist", cwd=checkout, ontology=checkout / "ontology")
+def test_release_needs_the_sources(small: Path) -> None:
+    result = kg("release", "-o", "dist", cwd=small, ontology=small / "ontology")
     assert result.returncode == 2
     assert "a release checks every quote: pass --sources DIR or set KG_SOURCES_DIR" in result.stderr

@@ -93,7 +93,8 @@ def validate_files(
     report = validate([ontology_dir], options, ontology_dir, on_stage)
 
     def theirs(found: list[Finding]) -> list[Finding]:
-        return [f for f in found if f.file is None or f.file.resolve() in wanted]
+        # a file that does not parse or binds a prefix wrongly stops or floods the rest: it is reported wherever it is
+        return [f for f in found if f.file is None or f.file.resolve() in wanted or f.rule in ("syntax", "prefix")]
 
     report.findings, report.folded = theirs(report.findings), theirs(report.folded)
     return report

@@ -584,13 +584,13 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
     assert diseases
     kinds = sorted({c["evidence"] for c in real.claims.values() if "evidence" in c})
 
-    @ORACLE
+    @settings(ORACLE, max_examples=30)
     @given(
         st.sampled_from(diseases) | st.sampled_from(entities),
         st.fixed_dictionaries(
             {},
             optional={
-                "minSources": st.integers(min_value=0, max_value=3),
+                "minSources": st.integers(min_value=1, max_value=3),
                 "excludePromotional": st.booleans(),
                 "minCertainty": st.sampled_from([enum_name(c) for c in CERTAINTIES]),
                 "evidenceKind": st.sampled_from([*kinds, NOWHERE]),

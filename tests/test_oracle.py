@@ -567,8 +567,10 @@ RELATIONS = """query($id: ID!, $f: EdgeFilter) {
       relation direction node { id }
       evidence { sourceCount claims { id quote predicate source { id } subject { id } object { id } } }
     }
+    ... on Disease { therapies(filter: $f) { relation direction node { id } evidence { claims { id } } } }
   }
 }"""
+TREATS = {"INVESTIGATED_FOR", "CONSIDERED_FOR", "OFFERED_FOR"}
 
 
 def test_edge_filters(gql: TestClient, real: Model) -> None:
@@ -578,15 +580,17 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
         c["object"] for c in real.claims.values() if "object" in c
     )
     entities = sorted(e for e, n in busy.items() if n >= 3 and e in real.labels)
+    diseases = [e for e in entities if real.is_a(e, SCAD + "Disease")]
+    assert diseases
     kinds = sorted({c["evidence"] for c in real.claims.values() if "evidence" in c})
 
-    @ORACLE
+    @settings(ORACLE, max_examples=30)
     @given(
-        st.sampled_from(entities),
+        st.sampled_from(diseases) | st.sampled_from(entities),
         st.fixed_dictionaries(
             {},
             optional={
-                "minSources": st.integers(min_value=0, max_value=3),
+                "minSources": st.integers(min_value=1, max_value=3),
                 "excludePromotional": st.booleans(),
                 "minCertainty": st.sampled_from([enum_name(c) for c in CERTAINTIES]),
                 "evidenceKind": st.sampled_from([*kinds, NOWHERE]),
@@ -594,7 +598,8 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
         ),
     )
     def check(iri: str, f: dict[str, Any]) -> None:
-        got = graphql(gql, RELATIONS, id=iri, f=f)["entity"]["relations"]
+        answer = graphql(gql, RELATIONS, id=iri, f=f)["entity"]
+        got = answer["relations"]
         # an edge shows every claim of its statement (negated and promotional ones included); it is kept when its
         # supporting claims (not negated, not promotional under excludePromotional) pass the filter
         edges: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -623,6 +628,17 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
             for e in got
         }
         assert shown == expected, (iri, f, sorted(shown - expected)[:3], sorted(expected - shown)[:3])
+        if real.is_a(iri, SCAD + "Disease"):  # a relation field: the therapies studied, considered or offered for it
+            therapies = {
+                (
+                    e["relation"],
+                    e["direction"],
+                    e["node"]["id"],
+                    tuple(sorted(c["id"] for c in e["evidence"]["claims"])),
+                )
+                for e in answer["therapies"]
+            }
+            assert therapies == {e for e in expected if e[0] in TREATS and e[1] == "INCOMING"}, (iri, f)
         for e in got:
             for c in e["evidence"]["claims"]:
                 assert_claim_in_graph(real, c)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -49,17 +50,23 @@ def check(query: NamedQuery) -> list[Problem]:
     """What is wrong with binding each parameter of ``query``; empty when every parameter means what it says."""
     if not query.params:
         return []
+    return list(_check(query.source or query.text, query.params))
+
+
+@lru_cache(maxsize=256)
+def _check(source: str, params: tuple[Param, ...]) -> tuple[Problem, ...]:
+    """Cached by the query's text: a reload validates the same queries again."""
     try:
-        algebra = translateQuery(parseQuery(query.source or query.text), initNs=PREFIXES).algebra
+        algebra = translateQuery(parseQuery(source), initNs=PREFIXES).algebra
     except Exception as exc:  # pyparsing and rdflib raise many kinds: report, do not crash
-        return [Problem(query.params[0].name, 1, f"the query cannot be parsed to check its parameters: {exc}")]
+        return (Problem(params[0].name, 1, f"the query cannot be parsed to check its parameters: {exc}"),)
     top = _Top.of(algebra)
     problems = []
-    for p in query.params:
+    for p in params:
         reason = _reason(p, Variable(p.name), top)
         if reason is not None:
-            problems.append(Problem(p.name, _line(query, p), f"parameter '{p.name}' {reason}"))
-    return problems
+            problems.append(Problem(p.name, _line(source, p), f"parameter '{p.name}' {reason}"))
+    return tuple(problems)
 
 
 @dataclass
@@ -211,10 +218,9 @@ def _variables(node: Any) -> Iterator[Variable]:
             yield from _variables(item)
 
 
-def _line(query: NamedQuery, p: Param) -> int:
+def _line(source: str, p: Param) -> int:
     """The line of the first mention of the parameter's variable in the WHERE group (else anywhere in the query),
     else of its entry in the header."""
-    source = query.source or query.text
     masked = mask(source)
     mention = re.compile(rf"[?$]{re.escape(p.name)}(?![\w])")
     where = re.search(r"(?i)\bWHERE\s*\{", masked)

@@ -1,0 +1,375 @@
+"""Drafting: the claims one article states, found sentence by sentence with the lexicon and the cue patterns.
+
+In each sentence the linked mentions (labels, synonyms, abbreviations the article defines, and generic nouns such
+as "these conditions" that refer back) are paired: each entity that can be the object of a relation gets the
+nearest subject whose kind fits a relation with it (in the sentence, else the last one the article named), and the
+relation is the one whose cues the sentence holds (else the one its prior favours). Lists give the general-specific
+pairs ("diseases such as lupus"). Certainty, negation and scope come from the ConText pass over the sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kg.curation.draft.context import Analyzer
+from kg.curation.draft.cues import Cues, RelationCues
+from kg.curation.draft.lexicon import Entity, Lexicon, Mention
+from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences
+from kg.namespaces import KGR, PREFIXES
+
+BROADER = PREFIXES["skos"] + "broader"
+_CLAUSE_BREAKS = {";", ":", "\u2014", "\u2013"}
+_LIST_ENDS = {";", ":", "\u2014", "\u2013", ".", "(", ")"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    value: str
+    confidence: float
+    why: str
+
+
+@dataclass
+class DraftClaim:
+    subject: Entity
+    predicate: str
+    object: Entity
+    start: int
+    end: int
+    quote: str
+    sentence: tuple[int, int]
+    certainty: str = "Asserted"
+    hedge_cue: str | None = None
+    negated: bool = False
+    scope: str | None = None
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    id: str = ""
+    rejected: str | None = None
+    """The reason, when a curator rejected it."""
+
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.subject.iri, self.predicate, self.object.iri, self.quote)
+
+
+@dataclass
+class _Document:
+    text: str
+    lexicon: Lexicon
+    cues: Cues
+    topics: dict[str, Mention] = field(default_factory=dict)
+    """The last entity of each family the article named, for subjects carried over from earlier sentences."""
+    proposals: dict[str, Entity] = field(default_factory=dict)
+
+
+def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
+    """The claims found in ``text`` (in reading order) and the new entities they propose."""
+    doc = _Document(text, _copy(lexicon), cues)
+    found: list[DraftClaim] = []
+    seen: set[tuple[str, str, str, int]] = set()
+    for sentence in sentences(text):
+        for claim in _sentence_claims(doc, sentence):
+            k = (claim.subject.iri, claim.predicate, claim.object.iri, claim.sentence[0])
+            if k not in seen and claim.subject.iri != claim.object.iri:
+                seen.add(k)
+                found.append(claim)
+    return found, list(doc.proposals.values())
+
+
+def _copy(lexicon: Lexicon) -> Lexicon:
+    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact))
+
+
+def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
+    tokens = sentence.tokens
+    mentions = doc.lexicon.mentions(tokens)
+    _learn_abbreviations(doc, tokens, mentions)
+    mentions = sorted(mentions + _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions), key=_order)
+    analyzer = Analyzer(doc.cues, tokens)
+    claims = _broader_claims(doc, sentence, mentions, analyzer)
+    paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
+    best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
+    for target in mentions:
+        pick = _subject_for(doc, tokens, mentions, target)
+        if pick is None:
+            continue
+        subject, relation, score, why, carried = pick
+        pair = frozenset((subject.entity.iri, target.entity.iri))
+        if pair in paired or (pair in best and best[pair][0] >= score):
+            continue
+        best[pair] = (score, _claim(doc, sentence, analyzer, subject, relation, target, score, why, carried))
+    claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
+    for m in mentions:
+        if m.how != "anaphora":
+            doc.topics[doc.lexicon.kinds.family(m.entity.kind)] = m
+    return claims
+
+
+def _order(m: Mention) -> int:
+    return m.first
+
+
+def _learn_abbreviations(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> None:
+    """``long form (ABBR)``: the abbreviation names the same entity for the rest of the article."""
+    for m in mentions:
+        if m.last + 2 < len(tokens) and tokens[m.last].text == "(" and tokens[m.last + 2].text == ")":
+            word = tokens[m.last + 1].text
+            short = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
+            if short.isupper() and 1 < len(short) <= 6:
+                doc.lexicon.exact.setdefault(short, m.entity)
+
+
+def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    used = {k for m in mentions for k in range(m.first, m.last)}
+    found = []
+    for family, cues in doc.cues.anaphora.items():
+        topic = doc.topics.get(family)
+        if topic is None:
+            continue
+        for cue in cues:
+            for i, j in find(cue, tokens):
+                if used.isdisjoint(range(i, j)):
+                    used.update(range(i, j))
+                    surface = " ".join(t.text for t in tokens[i:j])
+                    found.append(Mention(topic.entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
+    return found
+
+
+def _proposals(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """Unknown items of a list whose other items are linked ("infections, organ damage, and X"): proposed entities
+    of the kind the linked items share."""
+    by_first = {m.first: m for m in mentions}
+    used = {k for m in mentions for k in range(m.first, m.last)}
+    found: list[Mention] = []
+    for cue in _list_cues(doc.cues):
+        for _, j in find(cue, tokens):
+            items = _list_items(tokens, j)
+            kinds = {by_first[a].entity.kind for a, _ in items if a in by_first}
+            if len(kinds) != 1:
+                continue
+            kind = kinds.pop()
+            for a, b in items:
+                words = _trim(doc.cues, tokens, a, b)
+                if words is None or not used.isdisjoint(range(words[0], words[1])):
+                    continue
+                entity = _propose(doc, tokens, words, kind)
+                found.append(_proposed_mention(entity, tokens, words))
+                used.update(range(words[0], words[1]))
+    return found
+
+
+def _list_cues(cues: Cues) -> tuple[Phrase, ...]:
+    broader = next((r for r in cues.relations if r.iri == BROADER), None)
+    return broader.list_cues if broader is not None else ()
+
+
+def _list_items(tokens: Sequence[Token], j: int) -> list[tuple[int, int]]:
+    items, start = [], j
+    k = j
+    while k < len(tokens) and tokens[k].text not in _LIST_ENDS:
+        word = tokens[k].text.lower()
+        if tokens[k].text == "," or word in {"and", "or"}:
+            if k > start:
+                items.append((start, k))
+            start = k + 1
+        k += 1
+    if k > start:
+        items.append((start, k))
+    return items
+
+
+def _trim(cues: Cues, tokens: Sequence[Token], a: int, b: int) -> tuple[int, int] | None:
+    while a < b and (tokens[a].text.lower() in cues.stopwords or not tokens[a].is_word):
+        a += 1
+    while b > a and (tokens[b - 1].text.lower() in cues.stopwords or not tokens[b - 1].is_word):
+        b -= 1
+    return (a, b) if 0 < b - a <= 5 else None
+
+
+def _propose(doc: _Document, tokens: Sequence[Token], words: tuple[int, int], kind: str) -> Entity:
+    label = doc.text[tokens[words[0]].start : tokens[words[1] - 1].end]
+    slug = "-".join(t.text.lower().replace("\u2019", "").replace("'", "") for t in tokens[words[0] : words[1]])
+    iri = KGR + slug
+    existing = doc.proposals.get(iri) or doc.lexicon.entities.get(iri)
+    if existing is not None:
+        return existing
+    entity = Entity(iri, label.lower() if not label.isupper() else label, kind, proposed=True)
+    doc.proposals[iri] = entity
+    doc.lexicon.add(entity, label, "proposed")
+    return entity
+
+
+def _proposed_mention(entity: Entity, tokens: Sequence[Token], words: tuple[int, int]) -> Mention:
+    a, b = words
+    surface = " ".join(t.text for t in tokens[a:b])
+    return Mention(entity, a, b, tokens[a].start, tokens[b - 1].end, "proposed", surface)
+
+
+def _broader_claims(
+    doc: _Document, sentence: Sentence, mentions: list[Mention], analyzer: Analyzer
+) -> list[DraftClaim]:
+    """General-specific pairs: "diseases such as A, B and C" and "A and B are autoimmune diseases"."""
+    relation = next((r for r in doc.cues.relations if r.iri == BROADER), None)
+    if relation is None:
+        return []
+    tokens, kinds = sentence.tokens, doc.lexicon.kinds
+    claims: list[DraftClaim] = []
+    for general in mentions:
+        family = kinds.family(general.entity.kind)
+        if not kinds.fits(general.entity.kind, relation.object):
+            continue
+        for cue in relation.list_cues:
+            for i, j in find(cue, tokens, general.last, min(len(tokens), general.last + 2)):
+                for specific in _same_family_until_break(doc, tokens, mentions, j, family):
+                    why = f"list cue '{_words(tokens, i, j)}' after the general entity"
+                    claims.append(_claim(doc, sentence, analyzer, specific, relation, general, 0.7, why, False))
+        for cue in relation.copula_cues:
+            for i, j in find(cue, tokens, max(0, general.first - 3), general.first):
+                if j < general.first - 2:
+                    continue
+                for specific in [m for m in mentions if m.last <= i and kinds.family(m.entity.kind) == family]:
+                    why = f"copula cue '{_words(tokens, i, j)}' before the general entity"
+                    claims.append(_claim(doc, sentence, analyzer, specific, relation, general, 0.6, why, False))
+    return [c for c in claims if c.subject.iri != c.object.iri]
+
+
+def _same_family_until_break(
+    doc: _Document, tokens: Sequence[Token], mentions: list[Mention], j: int, family: str
+) -> list[Mention]:
+    end = next((k for k in range(j, len(tokens)) if tokens[k].text in _LIST_ENDS), len(tokens))
+    return [m for m in mentions if j <= m.first < end and doc.lexicon.kinds.family(m.entity.kind) == family]
+
+
+def _subject_for(
+    doc: _Document, tokens: Sequence[Token], mentions: list[Mention], target: Mention
+) -> tuple[Mention, RelationCues, float, str, bool] | None:
+    """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
+    from earlier sentences, then the nearest after it."""
+    kinds = doc.lexicon.kinds
+    before = [m for m in mentions if m.last <= target.first][::-1]
+    after = [m for m in mentions if m.first >= target.last]
+    topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
+    for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
+        for subject in group:
+            if subject.entity.iri == target.entity.iri:
+                continue
+            same = kinds.family(subject.entity.kind) == kinds.family(target.entity.kind)
+            best: tuple[RelationCues, float, str] | None = None
+            for relation in doc.cues.relations:
+                if relation.iri == BROADER or (same and not relation.same_kind):
+                    continue
+                if not (
+                    kinds.fits(subject.entity.kind, relation.subject)
+                    and kinds.fits(target.entity.kind, relation.object)
+                ):
+                    continue
+                lo = min(target.first, subject.first) if not carried else max(0, target.first - 8)
+                hi = max(target.last, subject.last) if not carried else target.last
+                score, why = _score(relation, tokens, max(0, lo - 3), min(len(tokens), hi + 3))
+                if score > 0 and (best is None or score > best[1]):
+                    best = (relation, score, why)
+            if best is not None and best[1] - penalty > 0:
+                return subject, best[0], best[1] - penalty, best[2], carried
+    return None
+
+
+def _score(relation: RelationCues, tokens: Sequence[Token], lo: int, hi: int) -> tuple[float, str]:
+    for cue in sorted(relation.cues, key=lambda c: -len(c.stems)):
+        hits = find(cue, tokens, lo, hi)
+        if hits:
+            i, j = hits[0]
+            return 1.0 + relation.prior + 0.1 * len(cue.stems), f"cue '{_words(tokens, i, j)}'"
+    return relation.prior, "the kinds of subject and object only"
+
+
+def _words(tokens: Sequence[Token], i: int, j: int) -> str:
+    return " ".join(t.text for t in tokens[i:j])
+
+
+def _claim(
+    doc: _Document,
+    sentence: Sentence,
+    analyzer: Analyzer,
+    subject: Mention,
+    relation: RelationCues,
+    target: Mention,
+    score: float,
+    why: str,
+    carried: bool,
+) -> DraftClaim:
+    tokens = sentence.tokens
+    inside = [target] if carried else [subject, target]
+    lo = min(m.first for m in inside)
+    hi = max(m.last for m in inside)
+    start, end = _clause(doc.text, tokens, lo, hi)
+    focus = max(m.first for m in inside)
+    context = analyzer.context(focus)
+    scope = _scope(doc, tokens, lo, hi)
+    relation_confidence = min(0.95, 0.45 + 0.3 * score) if score >= 1 else min(0.6, score)
+    decisions = {
+        "subject": _link(subject, carried),
+        "relation": Decision(relation.name, round(relation_confidence, 2), why),
+        "object": _link(target, False),
+        "certainty": Decision(
+            context.certainty,
+            0.8 if context.certainty_cue else 0.6,
+            f"{context.certainty_cue.direction} cue '{context.certainty_cue.cue}'"
+            if context.certainty_cue
+            else "no cue",
+        ),
+        "negation": Decision(
+            "true" if context.negation_cue else "false",
+            0.8 if context.negation_cue else 0.7,
+            f"{context.negation_cue.direction} trigger '{context.negation_cue.cue}'"
+            if context.negation_cue
+            else "no trigger",
+        ),
+    }
+    if scope is not None:
+        decisions["scope"] = Decision(scope, 0.6, f"scope phrase '{scope}'")
+    hedge = None
+    if context.certainty in ("Hedged", "Speculative") and context.certainty_cue is not None:
+        hedge = doc.text[context.certainty_cue.start : context.certainty_cue.end]
+    return DraftClaim(
+        subject=subject.entity,
+        predicate=relation.iri,
+        object=target.entity,
+        start=start,
+        end=end,
+        quote=doc.text[start:end],
+        sentence=(sentence.start, sentence.end),
+        certainty=context.certainty,
+        hedge_cue=hedge,
+        negated=context.negation_cue is not None,
+        scope=scope,
+        decisions=decisions,
+    )
+
+
+def _link(m: Mention, carried: bool) -> Decision:
+    if carried:
+        return Decision(m.entity.iri, 0.5, f"carried from an earlier sentence ('{m.surface}')")
+    confidence = {"label": 0.95, "synonym": 0.9, "abbreviation": 0.85, "anaphora": 0.6, "proposed": 0.4}[m.how]
+    return Decision(m.entity.iri, confidence, f"{m.how} '{m.surface}'")
+
+
+def _clause(text: str, tokens: Sequence[Token], lo: int, hi: int) -> tuple[int, int]:
+    """The span from the clause break before token ``lo`` to the one after token ``hi - 1``, trimmed."""
+    a = lo
+    while a > 0 and tokens[a - 1].text not in _CLAUSE_BREAKS:
+        a -= 1
+    b = hi
+    while b < len(tokens) and tokens[b].text not in _CLAUSE_BREAKS:
+        b += 1
+    while b > hi and not tokens[b - 1].is_word and tokens[b - 1].text not in {")"}:
+        b -= 1
+    start, end = tokens[a].start, tokens[b - 1].end
+    if tokens[b - 1].text == ")" and "(" not in text[start:end]:
+        end = tokens[b - 2].end if b - 2 >= a else end
+    return start, end
+
+
+def _scope(doc: _Document, tokens: Sequence[Token], lo: int, hi: int) -> str | None:
+    for cue in doc.cues.scope:
+        for i, j in find(cue, tokens):
+            return doc.text[tokens[i].start : tokens[j - 1].end]
+    return None

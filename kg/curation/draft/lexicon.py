@@ -1,0 +1,177 @@
+"""The entities a draft can link to: every label and synonym of the graph, matched on word stems (so "therapies"
+finds "therapy"), longest match first; abbreviations the article defines ("stem cell transplantation (SCT)") join
+the index for the rest of the article."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.curation.draft.text import Token, tokenize
+from kg.namespaces import PREFIXES, RDF_TYPE
+
+_SCAD = PREFIXES["scad"]
+_SKOS = PREFIXES["skos"]
+_SUBCLASS = PREFIXES["rdfs"] + "subClassOf"
+ENTITY_CLASS = _SCAD + "Entity"
+_LONGEST = 8
+
+
+@dataclass(frozen=True)
+class Entity:
+    iri: str
+    label: str
+    kind: str
+    """The local name of its most specific class: ``Disease``, ``StemCellTherapy``..."""
+    proposed: bool = False
+
+
+@dataclass(frozen=True)
+class Mention:
+    entity: Entity
+    first: int
+    """Index of its first token in the sentence."""
+    last: int
+    """Index after its last token."""
+    start: int
+    end: int
+    how: str
+    """How it was linked: "label", "synonym", "abbreviation", "anaphora" or "proposed"."""
+    surface: str
+
+
+@dataclass
+class Kinds:
+    """The class tree of the ontology, by local name."""
+
+    parents: dict[str, set[str]] = field(default_factory=dict)
+
+    def ancestors(self, kind: str) -> set[str]:
+        seen = {kind}
+        todo = [kind]
+        while todo:
+            for parent in self.parents.get(todo.pop(), ()):
+                if parent not in seen:
+                    seen.add(parent)
+                    todo.append(parent)
+        return seen
+
+    def fits(self, kind: str, wanted: Iterable[str]) -> bool:
+        mine = self.ancestors(kind)
+        return any(w in mine for w in wanted)
+
+    def family(self, kind: str) -> str:
+        """The top kind under Entity: ``StemCellTherapy`` -> ``Therapy``."""
+        current = kind
+        while True:
+            up = [p for p in self.parents.get(current, ()) if p != "Entity"]
+            if not up:
+                return current
+            current = sorted(up)[0]
+
+
+@dataclass
+class Lexicon:
+    kinds: Kinds
+    entities: dict[str, Entity] = field(default_factory=dict)
+    index: dict[tuple[str, ...], tuple[Entity, str]] = field(default_factory=dict)
+    """Stems of a label -> the entity and whether the label is its prefLabel ("label") or a synonym."""
+    exact: dict[str, Entity] = field(default_factory=dict)
+    """Short all-capital labels (MS, RA), matched only as written."""
+
+    def add(self, entity: Entity, text: str, how: str) -> None:
+        if len(text) <= 4 and text.isupper():
+            self.exact.setdefault(text, entity)
+            return
+        key = tuple(t.stem for t in tokenize(text) if t.is_word)
+        if not key:
+            return
+        present = self.index.get(key)
+        if present is None or (how == "label" and present[1] != "label"):
+            self.index[key] = (entity, how)
+
+    def mentions(self, tokens: Sequence[Token], taken: set[int] | None = None) -> list[Mention]:
+        """Linked mentions in ``tokens``, longest first, never overlapping (nor touching ``taken`` indexes)."""
+        used = set(taken or ())
+        found: list[Mention] = []
+        i = 0
+        while i < len(tokens):
+            hit = self._longest(tokens, i, used)
+            if hit is None:
+                i += 1
+                continue
+            found.append(hit)
+            used.update(range(hit.first, hit.last))
+            i = hit.last
+        return found
+
+    def _longest(self, tokens: Sequence[Token], i: int, used: set[int]) -> Mention | None:
+        if i in used or not tokens[i].is_word:
+            return None
+        stems: list[str] = []
+        best: Mention | None = None
+        for j in range(i, min(len(tokens), i + _LONGEST)):
+            if j in used or not tokens[j].is_word:
+                break
+            stems.append(tokens[j].stem)
+            hit = self.index.get(tuple(stems))
+            if hit is not None:
+                best = _mention(hit[0], tokens, i, j + 1, hit[1])
+        if best is not None and best.last > i + 1:
+            return best
+        word = tokens[i].text
+        short = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
+        exact = self.exact.get(word) or self.exact.get(short)
+        if exact is not None:
+            return _mention(exact, tokens, i, i + 1, "abbreviation")
+        return best
+
+
+def _mention(entity: Entity, tokens: Sequence[Token], first: int, last: int, how: str) -> Mention:
+    start, end = tokens[first].start, tokens[last - 1].end
+    surface = " ".join(t.text for t in tokens[first:last])
+    return Mention(entity, first, last, start, end, how, surface)
+
+
+def read_lexicon(quads: Iterable[ox.Quad]) -> Lexicon:
+    """The entities of a parsed graph (the ontology and its data) with their labels and synonyms."""
+    quads = list(quads)
+    kinds = Kinds()
+    for q in quads:
+        child, parent = text_of(q.subject), text_of(q.object)
+        if q.predicate.value == _SUBCLASS and child.startswith(_SCAD) and parent.startswith(_SCAD):
+            kinds.parents.setdefault(_local(child), set()).add(_local(parent))
+    types: dict[str, set[str]] = {}
+    labels: dict[str, tuple[list[str], list[str]]] = {}
+    for q in quads:
+        subject, p, o = text_of(q.subject), q.predicate.value, q.object
+        if p == RDF_TYPE and text_of(o).startswith(_SCAD):
+            types.setdefault(subject, set()).add(_local(text_of(o)))
+        elif p == _SKOS + "prefLabel" and isinstance(o, ox.Literal):
+            labels.setdefault(subject, ([], []))[0].append(o.value)
+        elif p == _SKOS + "altLabel" and isinstance(o, ox.Literal):
+            labels.setdefault(subject, ([], []))[1].append(o.value)
+    lexicon = Lexicon(kinds)
+    for iri, (prefs, alts) in sorted(labels.items()):
+        classes = {k for k in types.get(iri, set()) if kinds.fits(k, ["Entity"])}
+        if not prefs or not classes:
+            continue
+        kind = min(classes, key=lambda k: (-len(kinds.ancestors(k)), k))
+        entity = Entity(iri, prefs[0], kind)
+        lexicon.entities[iri] = entity
+        for label in prefs:
+            lexicon.add(entity, label, "label")
+        for label in sorted(alts):
+            lexicon.add(entity, label, "synonym")
+    return lexicon
+
+
+def text_of(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
+    """The IRI, blank node id or lexical form of a term (an RDF-star triple or the default graph as written)."""
+    return term.value if isinstance(term, ox.NamedNode | ox.BlankNode | ox.Literal) else str(term)
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]

@@ -76,14 +76,15 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
 
 
 def _copy(lexicon: Lexicon) -> Lexicon:
-    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact))
+    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact), dict(lexicon.loose))
 
 
 def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     tokens = sentence.tokens
     mentions = doc.lexicon.mentions(tokens)
     _learn_abbreviations(doc, tokens, mentions)
-    mentions = sorted(mentions + _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions), key=_order)
+    mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
+    mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
     paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
@@ -267,7 +268,7 @@ def _subject_for(
                 score, why = _score(relation, tokens, max(0, lo - 3), min(len(tokens), hi + 3))
                 if score > 0 and (best is None or score > best[1]):
                     best = (relation, score, why)
-            if best is not None and best[1] - penalty > 0:
+            if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not carried):
                 return subject, best[0], best[1] - penalty, best[2], carried
     return None
 
@@ -348,7 +349,9 @@ def _claim(
 def _link(m: Mention, carried: bool) -> Decision:
     if carried:
         return Decision(m.entity.iri, 0.5, f"carried from an earlier sentence ('{m.surface}')")
-    confidence = {"label": 0.95, "synonym": 0.9, "abbreviation": 0.85, "anaphora": 0.6, "proposed": 0.4}[m.how]
+    confidence = {"label": 0.95, "synonym": 0.9, "abbreviation": 0.85, "anaphora": 0.6, "words": 0.5, "proposed": 0.4}[
+        m.how
+    ]
     return Decision(m.entity.iri, confidence, f"{m.how} '{m.surface}'")
 
 

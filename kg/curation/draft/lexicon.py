@@ -17,6 +17,38 @@ _SKOS = PREFIXES["skos"]
 _SUBCLASS = PREFIXES["rdfs"] + "subClassOf"
 ENTITY_CLASS = _SCAD + "Entity"
 _LONGEST = 8
+LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess"})
+"""The kinds whose entities articles paraphrase rather than name."""
+_FUNCTION = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "or",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "by",
+        "from",
+        "as",
+        "is",
+        "are",
+        "be",
+        "its",
+        "their",
+        "into",
+        "that",
+        "this",
+        "these",
+        "those",
+        "own",
+        "all",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -80,6 +112,9 @@ class Lexicon:
     """Stems of a label -> the entity and whether the label is its prefLabel ("label") or a synonym."""
     exact: dict[str, Entity] = field(default_factory=dict)
     """Short all-capital labels (MS, RA), matched only as written."""
+    loose: dict[tuple[str, ...], Entity] = field(default_factory=dict)
+    """Content-word stems of labels of two words or more, for paraphrases ("halting the progression of the
+    illness" for "halted disease progression"): most of them within a few words."""
 
     def add(self, entity: Entity, text: str, how: str) -> None:
         if len(text) <= 4 and text.isupper():
@@ -91,6 +126,42 @@ class Lexicon:
         present = self.index.get(key)
         if present is None or (how == "label" and present[1] != "label"):
             self.index[key] = (entity, how)
+        content = tuple(dict.fromkeys(k for k in key if k not in _FUNCTION))
+        if len(content) >= 2:
+            self.loose.setdefault(content, entity)
+
+    def loose_mentions(self, tokens: Sequence[Token], found: list[Mention]) -> list[Mention]:
+        """Entities of the paraphrased kinds most of whose content words appear close together, at least one of
+        them rare among the labels and outside the mentions ``found``, which must not name them already."""
+        named = {m.entity.iri for m in found}
+        inside = {k for m in found for k in range(m.first, m.last)}
+        where: dict[str, list[int]] = {}
+        for i, t in enumerate(tokens):
+            if t.is_word:
+                where.setdefault(t.stem, []).append(i)
+        frequency: dict[str, int] = {}
+        for content in self.loose:
+            for c in content:
+                frequency[c] = frequency.get(c, 0) + 1
+        hits: list[tuple[float, Mention]] = []
+        for content, entity in self.loose.items():
+            if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
+                continue
+            places = {c: where[c][0] for c in content if c in where}
+            need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
+            if len(places) < need or max(places.values()) - min(places.values()) > len(content) + 3:
+                continue
+            if not any(frequency[c] <= 2 and i not in inside for c, i in places.items()):
+                continue
+            first, last = min(places.values()), max(places.values()) + 1
+            hits.append(
+                (len(places) / len(content) + 0.01 * len(places), _mention(entity, tokens, first, last, "words"))
+            )
+        chosen: list[Mention] = []
+        for _, m in sorted(hits, key=lambda h: -h[0]):
+            if all(m.last <= c.first or c.last <= m.first for c in chosen):
+                chosen.append(m)
+        return chosen
 
     def mentions(self, tokens: Sequence[Token], taken: set[int] | None = None) -> list[Mention]:
         """Linked mentions in ``tokens``, longest first, never overlapping (nor touching ``taken`` indexes)."""

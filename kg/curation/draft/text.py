@@ -11,8 +11,8 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?|[;:\u2014\u2013()]|(?<=
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?(?=\s+[\"\u201c(]?[A-Z0-9])|\n+")
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Mrs.", "Ms.", "approx.")
 _SUFFIXES = (
-    "ational", "ations", "ation", "ities", "ivity", "ility", "ness", "ments", "ment", "ings", "ing", "ies", "ied",
-    "ions", "ion", "ates", "ated", "ate", "ers", "ed", "es", "er", "ly", "s",
+    "ational", "atory", "ations", "ation", "ities", "ivity", "ility", "ness", "ments", "ment", "ings", "ing",
+    "ies", "ied", "ions", "ion", "ates", "ated", "ate", "ory", "ive", "ers", "ed", "er", "al", "ly", "s",
 )  # fmt: skip
 _KEEP = {"lupus", "sclerosis", "diabetes", "status", "this", "analysis", "stress", "its", "has"}
 
@@ -30,9 +30,9 @@ def stem(word: str) -> str:
                 return w
             w = w[: -len(suffix)]
             break
-    if w.endswith("y") and len(w) > 3:
+    if w.endswith("y") and len(w) > 4:
         w = w[:-1]
-    if w.endswith("e") and len(w) > 3:
+    if w.endswith("e") and len(w) > 4:
         w = w[:-1]
     return w
 

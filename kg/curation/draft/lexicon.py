@@ -20,34 +20,10 @@ _LONGEST = 8
 LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess"})
 """The kinds whose entities articles paraphrase rather than name."""
 _FUNCTION = frozenset(
-    [
-        "the",
-        "a",
-        "an",
-        "of",
-        "and",
-        "or",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "by",
-        "from",
-        "as",
-        "is",
-        "are",
-        "be",
-        "its",
-        "their",
-        "into",
-        "that",
-        "this",
-        "these",
-        "those",
-        "own",
-        "all",
-    ]
+    {
+        *("the", "a", "an", "of", "and", "or", "to", "in", "on", "for", "with", "by", "from", "as", "is", "are"),
+        *("be", "its", "their", "into", "that", "this", "these", "those", "own", "all"),
+    }
 )
 
 

@@ -70,13 +70,13 @@ def overlaps(text: str, curated: str, claim: DraftClaim) -> bool:
 
 def main() -> None:
     data = read_sources([ROOT / "ontology"], ROOT / "ontology")
-    lexicon = read_lexicon(data.quads)
     cues = read_cues(ROOT / "ontology" / "draft-cues.yaml")
     rows = []
     totals = {"curated": 0, "drafted": 0, "matched": 0, "certainty": 0, "negation": 0, "verbatim": 0}
     for path in sorted(SOURCES.glob("*.txt")):
         number = path.name[:3]
         text = path.read_text(encoding="utf-8")
+        lexicon = read_lexicon(data.quads, leave_out=f"https://w3id.org/scad/id/source-{number}")
         drafted, _ = draft_claims(text, lexicon, cues)
         gold = curated_claims(data.quads, number)
         used: set[int] = set()

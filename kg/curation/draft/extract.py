@@ -76,7 +76,7 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
 
 
 def _copy(lexicon: Lexicon) -> Lexicon:
-    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact), dict(lexicon.loose))
+    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact), list(lexicon.loose))
 
 
 def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
@@ -100,7 +100,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         best[pair] = (score, _claim(doc, sentence, analyzer, subject, relation, target, score, why, carried))
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
     for m in mentions:
-        if m.how != "anaphora":
+        if m.how not in ("anaphora", "words", "quote"):
             doc.topics[doc.lexicon.kinds.family(m.entity.kind)] = m
     return claims
 
@@ -266,6 +266,8 @@ def _subject_for(
                 lo = min(target.first, subject.first) if not carried else max(0, target.first - 8)
                 hi = max(target.last, subject.last) if not carried else target.last
                 score, why = _score(relation, tokens, max(0, lo - 3), min(len(tokens), hi + 3))
+                if target.hint == relation.iri:
+                    score, why = score + 1.0, f"{why}; the relation of the curated claim whose quote matched"
                 if score > 0 and (best is None or score > best[1]):
                     best = (relation, score, why)
             if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not carried):
@@ -349,9 +351,15 @@ def _claim(
 def _link(m: Mention, carried: bool) -> Decision:
     if carried:
         return Decision(m.entity.iri, 0.5, f"carried from an earlier sentence ('{m.surface}')")
-    confidence = {"label": 0.95, "synonym": 0.9, "abbreviation": 0.85, "anaphora": 0.6, "words": 0.5, "proposed": 0.4}[
-        m.how
-    ]
+    confidence = {
+        "label": 0.95,
+        "synonym": 0.9,
+        "abbreviation": 0.85,
+        "anaphora": 0.6,
+        "words": 0.5,
+        "quote": 0.5,
+        "proposed": 0.4,
+    }[m.how]
     return Decision(m.entity.iri, confidence, f"{m.how} '{m.surface}'")
 
 

@@ -17,6 +17,7 @@ _SKOS = PREFIXES["skos"]
 _SUBCLASS = PREFIXES["rdfs"] + "subClassOf"
 ENTITY_CLASS = _SCAD + "Entity"
 _LONGEST = 8
+_CLAIM_FIELDS = frozenset(_SCAD + f for f in ("subject", "predicate", "object", "quote", "statedIn"))
 LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess"})
 """The kinds whose entities articles paraphrase rather than name."""
 _FUNCTION = frozenset(
@@ -46,8 +47,21 @@ class Mention:
     start: int
     end: int
     how: str
-    """How it was linked: "label", "synonym", "abbreviation", "anaphora" or "proposed"."""
+    """How it was linked: "label", "synonym", "abbreviation", "anaphora", "words" (most content words of a label),
+    "quote" (most content words of a curated quote that states it) or "proposed"."""
     surface: str
+    hint: str | None = None
+    """For "quote": the relation of the curated claim whose quote it matched."""
+
+
+@dataclass(frozen=True)
+class Loose:
+    """Content-word stems that name an entity when most of them occur close together."""
+
+    content: tuple[str, ...]
+    entity: Entity
+    how: str
+    hint: str | None = None
 
 
 @dataclass
@@ -88,7 +102,7 @@ class Lexicon:
     """Stems of a label -> the entity and whether the label is its prefLabel ("label") or a synonym."""
     exact: dict[str, Entity] = field(default_factory=dict)
     """Short all-capital labels (MS, RA), matched only as written."""
-    loose: dict[tuple[str, ...], Entity] = field(default_factory=dict)
+    loose: list[Loose] = field(default_factory=list)
     """Content-word stems of labels of two words or more, for paraphrases ("halting the progression of the
     illness" for "halted disease progression"): most of them within a few words."""
 
@@ -104,7 +118,16 @@ class Lexicon:
             self.index[key] = (entity, how)
         content = tuple(dict.fromkeys(k for k in key if k not in _FUNCTION))
         if len(content) >= 2:
-            self.loose.setdefault(content, entity)
+            self.loose.append(Loose(content, entity, "words"))
+
+    def remember(self, quote: str, subject: Entity, obj: Entity, predicate: str, subject_labels: Iterable[str]) -> None:
+        """A curated claim's quote, less its subject's words, as evidence for its object (and its relation)."""
+        if self.kinds.family(obj.kind) not in LOOSE_KINDS:
+            return
+        drop = {t.stem for label in subject_labels for t in tokenize(label)} | _FUNCTION
+        content = tuple(dict.fromkeys(t.stem for t in tokenize(quote) if t.is_word and t.stem not in drop))
+        if 2 <= len(content) <= 10:
+            self.loose.append(Loose(content, obj, "quote", predicate))
 
     def loose_mentions(self, tokens: Sequence[Token], found: list[Mention]) -> list[Mention]:
         """Entities of the paraphrased kinds most of whose content words appear close together, at least one of
@@ -116,23 +139,25 @@ class Lexicon:
             if t.is_word:
                 where.setdefault(t.stem, []).append(i)
         frequency: dict[str, int] = {}
-        for content in self.loose:
-            for c in content:
+        for entry in self.loose:
+            for c in entry.content if entry.how == "words" else ():
                 frequency[c] = frequency.get(c, 0) + 1
         hits: list[tuple[float, Mention]] = []
-        for content, entity in self.loose.items():
+        for entry in self.loose:
+            content, entity = entry.content, entry.entity
             if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
                 continue
             places = {c: where[c][0] for c in content if c in where}
             need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
             if len(places) < need or max(places.values()) - min(places.values()) > len(content) + 3:
                 continue
-            if not any(frequency[c] <= 2 and i not in inside for c, i in places.items()):
+            if not any(frequency.get(c, 0) <= 2 and i not in inside for c, i in places.items()):
                 continue
             first, last = min(places.values()), max(places.values()) + 1
-            hits.append(
-                (len(places) / len(content) + 0.01 * len(places), _mention(entity, tokens, first, last, "words"))
-            )
+            mention = _mention(entity, tokens, first, last, entry.how)
+            if entry.hint is not None:
+                mention = Mention(**{**mention.__dict__, "hint": entry.hint})
+            hits.append((len(places) / len(content) + 0.01 * len(places), mention))
         chosen: list[Mention] = []
         for _, m in sorted(hits, key=lambda h: -h[0]):
             if all(m.last <= c.first or c.last <= m.first for c in chosen):
@@ -182,8 +207,10 @@ def _mention(entity: Entity, tokens: Sequence[Token], first: int, last: int, how
     return Mention(entity, first, last, start, end, how, surface)
 
 
-def read_lexicon(quads: Iterable[ox.Quad]) -> Lexicon:
-    """The entities of a parsed graph (the ontology and its data) with their labels and synonyms."""
+def read_lexicon(quads: Iterable[ox.Quad], leave_out: str | None = None) -> Lexicon:
+    """The entities of a parsed graph (the ontology and its data) with their labels and synonyms, and the quotes of
+    its claims as evidence for their objects, except the claims stated in the source ``leave_out`` (for measuring
+    a source's draft without its own curated claims)."""
     quads = list(quads)
     kinds = Kinds()
     for q in quads:
@@ -212,6 +239,17 @@ def read_lexicon(quads: Iterable[ox.Quad]) -> Lexicon:
             lexicon.add(entity, label, "label")
         for label in sorted(alts):
             lexicon.add(entity, label, "synonym")
+    claims: dict[str, dict[str, str]] = {}
+    for q in quads:
+        if q.predicate.value in _CLAIM_FIELDS:
+            claims.setdefault(text_of(q.subject), {})[q.predicate.value] = text_of(q.object)
+    for fields in claims.values():
+        said_by = lexicon.entities.get(fields.get(_SCAD + "subject", ""))
+        said_of = lexicon.entities.get(fields.get(_SCAD + "object", ""))
+        if said_by is None or said_of is None or fields.get(_SCAD + "statedIn") == leave_out:
+            continue
+        names = [*labels[said_by.iri][0], *labels[said_by.iri][1]]
+        lexicon.remember(fields.get(_SCAD + "quote", ""), said_by, said_of, fields[_SCAD + "predicate"], names)
     return lexicon
 
 

@@ -14,7 +14,20 @@ _SUFFIXES = (
     "ational", "atory", "ations", "ation", "ities", "ivity", "ility", "ness", "ments", "ment", "ings", "ing",
     "ies", "ied", "ions", "ion", "ates", "ated", "ate", "ory", "ive", "ers", "ed", "er", "al", "ly", "s",
 )  # fmt: skip
-_KEEP = {"lupus", "sclerosis", "diabetes", "status", "this", "analysis", "stress", "its", "has"}
+_KEEP = {
+    "lupus",
+    "sclerosis",
+    "diabetes",
+    "status",
+    "likely",
+    "only",
+    "early",
+    "this",
+    "analysis",
+    "stress",
+    "its",
+    "has",
+}
 
 
 def stem(word: str) -> str:

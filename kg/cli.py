@@ -523,7 +523,8 @@ def accept_command(
             if reason is None:
                 fail("--reject needs --reason: a few words saying why")
             ids = reject_claims(draft, settings.ontology_dir, _ids(reject), reason)
-            out.print(f"{draft}: {len(ids)} claim(s) rejected ({', '.join(ids)})", markup=False)
+            short = ", ".join(i.rsplit("/", 1)[-1] for i in ids)
+            out.print(f"{draft}: {len(ids)} claim(s) rejected ({short})", markup=False)
             return
         result = accept(draft, settings.ontology_dir, settings.queries_dir, _ids(only) if only is not None else None)
     except (DraftError, SourceError) as exc:

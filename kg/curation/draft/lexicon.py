@@ -147,7 +147,7 @@ class Lexicon:
             content, entity = entry.content, entry.entity
             if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
                 continue
-            places = {c: where[c][0] for c in content if c in where}
+            places = {c: i for c in content if (i := _place(c, where)) is not None}
             need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
             if len(places) < need or max(places.values()) - min(places.values()) > len(content) + 3:
                 continue
@@ -199,6 +199,17 @@ class Lexicon:
         if exact is not None:
             return _mention(exact, tokens, i, i + 1, "abbreviation")
         return best
+
+
+def _place(stem: str, where: dict[str, list[int]]) -> int | None:
+    """Where a content stem first occurs in the sentence: as it is, or as a word that shares its first five or more
+    letters and differs only at the end ("reduct" of reduction, "reduc" of reduce)."""
+    if stem in where:
+        return where[stem][0]
+    if len(stem) < 5:
+        return None
+    near = [i for s, places in where.items() if len(s) >= 5 and (s.startswith(stem) or stem.startswith(s)) for i in places]
+    return min(near) if near else None
 
 
 def _mention(entity: Entity, tokens: Sequence[Token], first: int, last: int, how: str) -> Mention:

@@ -260,7 +260,7 @@ def test_bad_input_is_refused_with_the_reason(ontology: Path) -> None:
     assert not (ontology / "data" / "claims" / "source-016.ttl").exists()
 
 
-def test_drafts_are_not_read_as_part_of_the_graph(ontology: Path) -> None:
+def test_a_broken_draft_does_not_break_the_graph(ontology: Path) -> None:
     drafts = ontology / "drafts"
     drafts.mkdir()
     (drafts / "source-099.ttl").write_text("this is not Turtle")
@@ -268,3 +268,28 @@ def test_drafts_are_not_read_as_part_of_the_graph(ontology: Path) -> None:
     assert turtle_files([drafts]) == [drafts / "source-099.ttl"]  # named explicitly, a draft is read
     assert not read_sources([ontology], ontology).errors
     assert kg(ontology, "validate", str(ontology), "--no-reasoner").returncode == 0
+    assert kg(ontology, "format", "--check", str(ontology)).returncode == 0
+
+
+def test_drafts_stay_out_of_stats_build_release_and_the_served_graph(ontology: Path, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from kg.app import create_app
+    from kg.settings import Settings
+
+    before = kg(ontology, "stats", "--format", "json").stdout
+    assert kg(ontology, "draft", str(EXAMPLE), "--source", "016").returncode == 0
+    assert "kgr:D016-001" in (ontology / "drafts" / "source-016.ttl").read_text()
+    assert kg(ontology, "stats", "--format", "json").stdout == before
+    assert kg(ontology, "derive", "--check").returncode == 0
+    released = kg(ontology, "release", "-o", str(tmp_path / "dist"))
+    assert released.returncode == 0, released.stderr
+    assert "/draft#" not in (tmp_path / "dist" / "graph.nq").read_text()
+    built = kg(ontology, "build", "--store", str(tmp_path / "store"), "--no-reasoner")
+    assert built.returncode == 0, built.stderr
+    ask = "ASK { { ?c <https://w3id.org/scad/draft#status> ?s } UNION { <https://w3id.org/scad/id/D016-001> ?p ?o } }"
+    with TestClient(create_app(Settings(ontology_dir=ontology))) as client:
+        answer = client.get("/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"})
+        assert answer.status_code == 200 and answer.json()["boolean"] is False
+        known = client.get("/sparql", params={"query": "ASK { <https://w3id.org/scad/id/C004-001> ?p ?o }"})
+        assert known.status_code == 200 and known.json()["boolean"] is True

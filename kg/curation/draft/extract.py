@@ -219,7 +219,7 @@ def _broader_claims(
         if not kinds.fits(general.entity.kind, relation.object):
             continue
         for cue in relation.list_cues:
-            for i, j in find(cue, tokens, general.last, min(len(tokens), general.last + 2)):
+            for i, j in [(i, j) for i, j in find(cue, tokens, general.last) if i < general.last + 2]:
                 for specific in _same_family_until_break(doc, tokens, mentions, j, family):
                     why = f"list cue '{_words(tokens, i, j)}' after the general entity"
                     claims.append(_claim(doc, sentence, analyzer, specific, relation, general, 0.7, why, False))
@@ -245,7 +245,6 @@ def _subject_for(
 ) -> tuple[Mention, RelationCues, float, str, bool] | None:
     """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
     from earlier sentences, then the nearest after it."""
-    kinds = doc.lexicon.kinds
     before = [m for m in mentions if m.last <= target.first][::-1]
     after = [m for m in mentions if m.first >= target.last]
     topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
@@ -253,35 +252,48 @@ def _subject_for(
         for subject in group:
             if subject.entity.iri == target.entity.iri:
                 continue
-            same = kinds.family(subject.entity.kind) == kinds.family(target.entity.kind)
-            best: tuple[RelationCues, float, str] | None = None
-            for relation in doc.cues.relations:
-                if relation.iri == BROADER or (same and not relation.same_kind):
-                    continue
-                if not (
-                    kinds.fits(subject.entity.kind, relation.subject)
-                    and kinds.fits(target.entity.kind, relation.object)
-                ):
-                    continue
-                lo = min(target.first, subject.first) if not carried else max(0, target.first - 8)
-                hi = max(target.last, subject.last) if not carried else target.last
-                score, why = _score(relation, tokens, max(0, lo - 3), min(len(tokens), hi + 3))
-                if target.hint == relation.iri:
-                    score, why = score + 1.0, f"{why}; the relation of the curated claim whose quote matched"
-                if score > 0 and (best is None or score > best[1]):
-                    best = (relation, score, why)
+            best = _relation_for(doc, tokens, subject, target, carried)
             if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not carried):
                 return subject, best[0], best[1] - penalty, best[2], carried
     return None
 
 
-def _score(relation: RelationCues, tokens: Sequence[Token], lo: int, hi: int) -> tuple[float, str]:
-    for cue in sorted(relation.cues, key=lambda c: -len(c.stems)):
-        hits = find(cue, tokens, lo, hi)
-        if hits:
-            i, j = hits[0]
-            return 1.0 + relation.prior + 0.1 * len(cue.stems), f"cue '{_words(tokens, i, j)}'"
-    return relation.prior, "the kinds of subject and object only"
+def _relation_for(
+    doc: _Document, tokens: Sequence[Token], subject: Mention, target: Mention, carried: bool
+) -> tuple[RelationCues, float, str] | None:
+    kinds = doc.lexicon.kinds
+    same = kinds.family(subject.entity.kind) == kinds.family(target.entity.kind)
+    best: tuple[RelationCues, float, str] | None = None
+    for relation in doc.cues.relations:
+        if relation.iri == BROADER or (same and not relation.same_kind):
+            continue
+        if not (kinds.fits(subject.entity.kind, relation.subject) and kinds.fits(target.entity.kind, relation.object)):
+            continue
+        if carried:
+            lo, hi, inner = max(0, target.first - 8), target.last, (max(0, target.first - 8), target.first)
+        else:
+            lo, hi = min(target.first, subject.first), max(target.last, subject.last)
+            inner = (min(target.last, subject.last), max(target.first, subject.first))
+        score, why = _score(relation, tokens, max(0, lo - 3), min(len(tokens), hi + 3), inner)
+        if target.hint == relation.iri:
+            score, why = score + 1.0, f"{why}; the relation of the curated claim whose quote matched"
+        if score > 0 and (best is None or score > best[1]):
+            best = (relation, score, why)
+    return best
+
+
+def _score(
+    relation: RelationCues, tokens: Sequence[Token], lo: int, hi: int, inner: tuple[int, int]
+) -> tuple[float, str]:
+    """The relation's best cue near the pair: worth most between the two mentions, half as much around them."""
+    best: tuple[float, str] = (relation.prior, "the kinds of subject and object only")
+    for cue in relation.cues:
+        for i, j in find(cue, tokens, lo, hi):
+            between = inner[0] <= i and j <= inner[1]
+            score = (1.0 if between else 0.5) + relation.prior + 0.1 * len(cue.stems)
+            if score > best[0]:
+                best = (score, f"cue '{_words(tokens, i, j)}'" + ("" if between else " (beside the pair)"))
+    return best
 
 
 def _words(tokens: Sequence[Token], i: int, j: int) -> str:

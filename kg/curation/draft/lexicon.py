@@ -147,7 +147,8 @@ class Lexicon:
             content, entity = entry.content, entry.entity
             if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
                 continue
-            places = {c: i for c in content if (i := _place(c, where)) is not None}
+            found_at = {c: _place(c, where) for c in content}
+            places = {c: at for c, at in found_at.items() if at is not None}
             need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
             if len(places) < need or max(places.values()) - min(places.values()) > len(content) + 3:
                 continue
@@ -208,7 +209,9 @@ def _place(stem: str, where: dict[str, list[int]]) -> int | None:
         return where[stem][0]
     if len(stem) < 5:
         return None
-    near = [i for s, places in where.items() if len(s) >= 5 and (s.startswith(stem) or stem.startswith(s)) for i in places]
+    near = [
+        i for s, places in where.items() if len(s) >= 5 and (s.startswith(stem) or stem.startswith(s)) for i in places
+    ]
     return min(near) if near else None
 
 

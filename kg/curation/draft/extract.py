@@ -65,14 +65,25 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
     """The claims found in ``text`` (in reading order) and the new entities they propose."""
     doc = _Document(text, _copy(lexicon), cues)
     found: list[DraftClaim] = []
-    seen: set[tuple[str, str, str, int]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for sentence in sentences(text):
         for claim in _sentence_claims(doc, sentence):
-            k = (claim.subject.iri, claim.predicate, claim.object.iri, claim.sentence[0])
-            if k not in seen and claim.subject.iri != claim.object.iri:
-                seen.add(k)
-                found.append(claim)
+            k = (claim.subject.iri, claim.predicate, claim.object.iri)
+            if claim.subject.iri == claim.object.iri:
+                continue
+            # a statement the article repeats is drafted again only when its own sentence says it plainly: the
+            # relation's cue stands between subject and object, both named there
+            if k in seen and not _plain(claim):
+                continue
+            seen.add(k)
+            found.append(claim)
     return found, list(doc.proposals.values())
+
+
+def _plain(claim: DraftClaim) -> bool:
+    why = claim.decisions["relation"].why
+    carried = claim.decisions["subject"].why.startswith("carried")
+    return why.startswith(("cue", "list cue", "copula cue")) and "beside the pair" not in why and not carried
 
 
 def _copy(lexicon: Lexicon) -> Lexicon:
@@ -270,7 +281,7 @@ def _relation_for(
         if not (kinds.fits(subject.entity.kind, relation.subject) and kinds.fits(target.entity.kind, relation.object)):
             continue
         if carried:
-            lo, hi, inner = max(0, target.first - 8), target.last, (max(0, target.first - 8), target.first)
+            lo, hi, inner = max(0, target.first - 8), target.last, (max(0, target.first - 8), target.last)
         else:
             lo, hi = min(target.first, subject.first), max(target.last, subject.last)
             inner = (min(target.last, subject.last), max(target.first, subject.first))

@@ -75,6 +75,17 @@ def test_linking_through_labels_synonyms_plurals_and_abbreviations(lexicon: Lexi
     assert linked("a dose of 5 ms") == []
 
 
+def test_a_head_word_shared_by_a_list_links_each_item_and_items_are_not_related(lexicon: Lexicon) -> None:
+    claims = draft("Stem cells can differentiate into bone, cartilage and fat cells.", lexicon)
+    assert {
+        ("stem-cell", "differentiatesInto", "bone-cell"),
+        ("stem-cell", "differentiatesInto", "cartilage-cell"),
+        ("stem-cell", "differentiatesInto", "fat-cell"),
+    } <= triples(claims)
+    listed = {KGR + "bone-cell", KGR + "cartilage-cell", KGR + "fat-cell"}
+    assert not [c for c in claims if c.subject.iri in listed]
+
+
 def test_an_abbreviation_the_article_defines_links_later_mentions(lexicon: Lexicon) -> None:
     text = "Umbilical cord blood (UCB) is collected at birth. UCB contains hematopoietic stem cells."
     claims = [c for c in draft(text, lexicon) if c.start > text.index(".")]

@@ -66,11 +66,13 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
     doc = _Document(text, _copy(lexicon), cues)
     found: list[DraftClaim] = []
     seen: set[tuple[str, str, str]] = set()
+    spans: set[tuple[tuple[str, str, str], int, int]] = set()
     for sentence in sentences(text):
         for claim in _sentence_claims(doc, sentence):
             k = (claim.subject.iri, claim.predicate, claim.object.iri)
-            if claim.subject.iri == claim.object.iri:
+            if claim.subject.iri == claim.object.iri or (k, claim.start, claim.end) in spans:
                 continue
+            spans.add((k, claim.start, claim.end))
             # a statement the article repeats is drafted again only when its own sentence says it plainly: the
             # relation's cue stands between subject and object, both named there
             if k in seen and not _plain(claim):
@@ -92,7 +94,7 @@ def _copy(lexicon: Lexicon) -> Lexicon:
 
 def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     tokens = sentence.tokens
-    mentions = doc.lexicon.mentions(tokens)
+    mentions = _shared_heads(doc, tokens, doc.lexicon.mentions(tokens))
     _learn_abbreviations(doc, tokens, mentions)
     mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
     mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
@@ -114,6 +116,33 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         if m.how not in ("anaphora", "words", "quote"):
             doc.topics[doc.lexicon.kinds.family(m.entity.kind)] = m
     return claims
+
+
+def _shared_heads(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """A list whose last item carries the head word for all ("bone, cartilage and fat cells"): each earlier
+    one-word item with that head is a label ("bone cell") replaces what the item alone linked to ("bone")."""
+    by_first = {m.first: m for m in mentions}
+    out = list(mentions)
+    for m in mentions:
+        if m.last - m.first < 2:
+            continue
+        head = tokens[m.last - 1]
+        k = m.first - 1
+        while k >= 1 and (tokens[k].text == "," or tokens[k].text.lower() in {"and", "or"}):
+            while k >= 1 and (tokens[k].text == "," or tokens[k].text.lower() in {"and", "or"}):
+                k -= 1
+            item = tokens[k]
+            if not item.is_word:
+                break
+            hit = doc.lexicon.index.get((item.stem, head.stem))
+            if hit is None:
+                break
+            old = by_first.get(k)
+            if old is not None:
+                out.remove(old)
+            out.append(Mention(hit[0], k, k + 1, item.start, item.end, hit[1], f"{item.text} ... {head.text}"))
+            k -= 1
+    return sorted(out, key=_order)
 
 
 def _order(m: Mention) -> int:
@@ -194,6 +223,8 @@ def _trim(cues: Cues, tokens: Sequence[Token], a: int, b: int) -> tuple[int, int
         a += 1
     while b > a and (tokens[b - 1].text.lower() in cues.stopwords or not tokens[b - 1].is_word):
         b -= 1
+    if any(tokens[k].text.lower() in cues.stopwords - {"of"} for k in range(a, b)):
+        return None  # a clause, not a name ("effective treatment is critical")
     return (a, b) if 0 < b - a <= 5 else None
 
 
@@ -256,8 +287,9 @@ def _subject_for(
 ) -> tuple[Mention, RelationCues, float, str, bool] | None:
     """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
     from earlier sentences, then the nearest after it."""
-    before = [m for m in mentions if m.last <= target.first][::-1]
-    after = [m for m in mentions if m.first >= target.last]
+    siblings = _list_of(tokens, mentions, target)
+    before = [m for m in mentions if m.last <= target.first and m not in siblings][::-1]
+    after = [m for m in mentions if m.first >= target.last and m not in siblings]
     topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
         for subject in group:
@@ -267,6 +299,26 @@ def _subject_for(
             if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not carried):
                 return subject, best[0], best[1] - penalty, best[2], carried
     return None
+
+
+_JOINERS = {",", "and", "or", "as", "well", "also"}
+
+
+def _list_of(tokens: Sequence[Token], mentions: list[Mention], target: Mention) -> list[Mention]:
+    """The mentions listed together with ``target`` ("infections, fatigue and bleeding"): never each other's subject."""
+    ordered = sorted(mentions, key=_order)
+    k = ordered.index(target)
+    group = [target]
+    for step in (-1, 1):
+        j = k
+        while 0 <= j + step < len(ordered):
+            a, b = (ordered[j + step], ordered[j]) if step < 0 else (ordered[j], ordered[j + step])
+            gap = tokens[a.last : b.first]
+            if not gap or not all(t.text.lower() in _JOINERS for t in gap):
+                break
+            j += step
+            group.append(ordered[j])
+    return group
 
 
 def _relation_for(

@@ -154,7 +154,8 @@ class Lexicon:
                 continue
             if not any(frequency.get(c, 0) <= 2 and i not in inside for c, i in places.items()):
                 continue
-            first, last = min(places.values()), max(places.values()) + 1
+            own = [i for i in places.values() if i not in inside] or list(places.values())
+            first, last = min(own), max(own) + 1  # the words no other mention holds
             mention = _mention(entity, tokens, first, last, entry.how)
             if entry.hint is not None:
                 mention = Mention(**{**mention.__dict__, "hint": entry.hint})

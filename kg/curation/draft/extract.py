@@ -266,8 +266,8 @@ def _broader_claims(
                     why = f"list cue '{_words(tokens, i, j)}' after the general entity"
                     claims.append(_claim(doc, sentence, analyzer, specific, relation, general, 0.7, why, False))
         for cue in relation.copula_cues:
-            for i, j in find(cue, tokens, max(0, general.first - 3), general.first):
-                if j < general.first - 2:
+            for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
+                if j < general.first - 1:
                     continue
                 for specific in [m for m in mentions if m.last <= i and kinds.family(m.entity.kind) == family]:
                     why = f"copula cue '{_words(tokens, i, j)}' before the general entity"
@@ -275,10 +275,19 @@ def _broader_claims(
     return [c for c in claims if c.subject.iri != c.object.iri]
 
 
+def _aside(tokens: Sequence[Token], k: int) -> bool:
+    """A one-word parenthesis ("(HSCs)") that a list goes on past."""
+    if tokens[k].text == "(":
+        return k + 2 < len(tokens) and tokens[k + 2].text == ")"
+    return tokens[k].text == ")" and k >= 2 and tokens[k - 2].text == "("
+
+
 def _same_family_until_break(
     doc: _Document, tokens: Sequence[Token], mentions: list[Mention], j: int, family: str
 ) -> list[Mention]:
-    end = next((k for k in range(j, len(tokens)) if tokens[k].text in _LIST_ENDS), len(tokens))
+    end = next(
+        (k for k in range(j, len(tokens)) if tokens[k].text in _LIST_ENDS and not _aside(tokens, k)), len(tokens)
+    )
     return [m for m in mentions if j <= m.first < end and doc.lexicon.kinds.family(m.entity.kind) == family]
 
 

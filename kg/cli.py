@@ -532,6 +532,9 @@ def accept_command(
     if not result.report.ok:
         _print_report(result.report, sum(result.report.timings.values()), WARNINGS_PER_RULE)
         fail("nothing accepted: the graph with these claims does not validate")
+    if not result.accepted:
+        out.print(f"{draft}: no pending claims to accept; nothing written", markup=False)
+        return
     for old, new in result.accepted.items():
         out.print(f"{old.rsplit('/', 1)[-1]} -> {new.rsplit('/', 1)[-1]}", markup=False)
     for path in result.written:

@@ -263,6 +263,8 @@ def test_draft_refuses_to_overwrite_curator_edits_without_force(ontology: Path) 
 def test_bad_input_is_refused_with_the_reason(ontology: Path) -> None:
     bad_number = kg(ontology, "draft", str(EXAMPLE), "--source", "16")
     assert bad_number.returncode == 2 and "--source '16': expected three digits" in bad_number.stderr
+    bad_url = kg(ontology, "draft", str(EXAMPLE), "--source", "016", "--url", "not a url")
+    assert bad_url.returncode == 2 and "--url 'not a url': expected an http:// or https:// address" in bad_url.stderr
     missing = kg(ontology, "draft", str(EXAMPLE.parent / "nope.txt"), "--source", "016")
     assert missing.returncode == 2 and "nope.txt: cannot be read" in missing.stderr
     assert kg(ontology, "draft", str(EXAMPLE), "--source", "016").returncode == 0

@@ -75,6 +75,8 @@ def make_draft(
     """Draft the claims of ``article`` as source ``number`` into ``ontology/drafts/source-NNN.ttl``."""
     if not _NUMBER.match(number):
         raise DraftError(f"--source {number!r}: expected three digits, such as 015")
+    if url is not None and not re.match(r"^https?://[^\s<>\"{}|\\^`]+$", url):
+        raise DraftError(f"--url {url!r}: expected an http:// or https:// address")
     try:
         text = article.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

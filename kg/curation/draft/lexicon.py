@@ -222,10 +222,10 @@ def _mention(entity: Entity, tokens: Sequence[Token], first: int, last: int, how
     return Mention(entity, first, last, start, end, how, surface)
 
 
-def read_lexicon(quads: Iterable[ox.Quad], leave_out: str | None = None) -> Lexicon:
+def read_lexicon(quads: Iterable[ox.Quad], leave_out: str | None = None, quotes: bool = True) -> Lexicon:
     """The entities of a parsed graph (the ontology and its data) with their labels and synonyms, and the quotes of
     its claims as evidence for their objects, except the claims stated in the source ``leave_out`` (for measuring
-    a source's draft without its own curated claims)."""
+    a source's draft without its own curated claims), and all of them without ``quotes``."""
     quads = list(quads)
     kinds = Kinds()
     for q in quads:
@@ -261,7 +261,7 @@ def read_lexicon(quads: Iterable[ox.Quad], leave_out: str | None = None) -> Lexi
     for fields in claims.values():
         said_by = lexicon.entities.get(fields.get(_SCAD + "subject", ""))
         said_of = lexicon.entities.get(fields.get(_SCAD + "object", ""))
-        if said_by is None or said_of is None or fields.get(_SCAD + "statedIn") == leave_out:
+        if not quotes or said_by is None or said_of is None or fields.get(_SCAD + "statedIn") == leave_out:
             continue
         names = [*labels[said_by.iri][0], *labels[said_by.iri][1]]
         lexicon.remember(fields.get(_SCAD + "quote", ""), said_by, said_of, fields[_SCAD + "predicate"], names)

@@ -26,8 +26,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.curation.draft.claim import DraftClaim
 from kg.curation.draft.cues import Cues, read_cues
-from kg.curation.draft.extract import DraftClaim, draft_claims
+from kg.curation.draft.extract import draft_claims
 from kg.curation.draft.lexicon import read_lexicon
 from kg.namespaces import PREFIXES
 from kg.rdf.dataset import Dataset, read_sources

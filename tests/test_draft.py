@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
+from kg.curation.draft.claim import DraftClaim
 from kg.curation.draft.cues import read_cues
-from kg.curation.draft.extract import DraftClaim, draft_claims
+from kg.curation.draft.extract import draft_claims
 from kg.curation.draft.lexicon import Lexicon, read_lexicon
 from kg.rdf.dataset import read_sources, turtle_files
 

@@ -13,7 +13,7 @@ from typing import Final
 
 import pyoxigraph as ox
 
-from kg.curation.draft.extract import Decision, DraftClaim
+from kg.curation.draft.claim import Decision, DraftClaim
 from kg.curation.draft.lexicon import Entity, text_of
 from kg.namespaces import DRAFT, KGR, PREFIXES, RDF_TYPE
 from kg.rdf.turtle import serialize

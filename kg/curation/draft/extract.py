@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kg.curation.draft.claim import DraftClaim, make_claim, words
 from kg.curation.draft.context import Analyzer
 from kg.curation.draft.cues import Cues, RelationCues
 from kg.curation.draft.lexicon import Entity, Lexicon, Mention
@@ -18,37 +19,7 @@ from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences
 from kg.namespaces import KGR, PREFIXES
 
 BROADER = PREFIXES["skos"] + "broader"
-_CLAUSE_BREAKS = {";", ":", "\u2014", "\u2013"}
 _LIST_ENDS = {";", ":", "\u2014", "\u2013", ".", "(", ")"}
-
-
-@dataclass(frozen=True)
-class Decision:
-    value: str
-    confidence: float
-    why: str
-
-
-@dataclass
-class DraftClaim:
-    subject: Entity
-    predicate: str
-    object: Entity
-    start: int
-    end: int
-    quote: str
-    sentence: tuple[int, int]
-    certainty: str = "Asserted"
-    hedge_cue: str | None = None
-    negated: bool = False
-    scope: str | None = None
-    decisions: dict[str, Decision] = field(default_factory=dict)
-    id: str = ""
-    rejected: str | None = None
-    """The reason, when a curator rejected it."""
-
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.subject.iri, self.predicate, self.object.iri, self.quote)
 
 
 @dataclass
@@ -110,7 +81,10 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         pair = frozenset((subject.entity.iri, target.entity.iri))
         if pair in paired or (pair in best and best[pair][0] >= score):
             continue
-        best[pair] = (score, _claim(doc, sentence, analyzer, subject, relation, target, score, why, carried))
+        best[pair] = (
+            score,
+            make_claim(doc.text, doc.cues, sentence, analyzer, subject, relation, target, score, why, carried),
+        )
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
     for m in mentions:
         if m.how not in ("anaphora", "words", "quote"):
@@ -263,15 +237,19 @@ def _broader_claims(
         for cue in relation.list_cues:
             for i, j in [(i, j) for i, j in find(cue, tokens, general.last) if i < general.last + 2]:
                 for specific in _same_family_until_break(doc, tokens, mentions, j, family):
-                    why = f"list cue '{_words(tokens, i, j)}' after the general entity"
-                    claims.append(_claim(doc, sentence, analyzer, specific, relation, general, 0.7, why, False))
+                    why = f"list cue '{words(tokens, i, j)}' after the general entity"
+                    claims.append(
+                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.7, why, False)
+                    )
         for cue in relation.copula_cues:
             for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
                 if j < general.first - 1:
                     continue
                 for specific in [m for m in mentions if m.last <= i and kinds.family(m.entity.kind) == family]:
-                    why = f"copula cue '{_words(tokens, i, j)}' before the general entity"
-                    claims.append(_claim(doc, sentence, analyzer, specific, relation, general, 0.6, why, False))
+                    why = f"copula cue '{words(tokens, i, j)}' before the general entity"
+                    claims.append(
+                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
+                    )
     return [c for c in claims if c.subject.iri != c.object.iri]
 
 
@@ -364,107 +342,5 @@ def _score(
             between = inner[0] <= i and j <= inner[1]
             score = (1.0 if between else 0.5) + relation.prior + 0.1 * len(cue.stems)
             if score > best[0]:
-                best = (score, f"cue '{_words(tokens, i, j)}'" + ("" if between else " (beside the pair)"))
+                best = (score, f"cue '{words(tokens, i, j)}'" + ("" if between else " (beside the pair)"))
     return best
-
-
-def _words(tokens: Sequence[Token], i: int, j: int) -> str:
-    return " ".join(t.text for t in tokens[i:j])
-
-
-def _claim(
-    doc: _Document,
-    sentence: Sentence,
-    analyzer: Analyzer,
-    subject: Mention,
-    relation: RelationCues,
-    target: Mention,
-    score: float,
-    why: str,
-    carried: bool,
-) -> DraftClaim:
-    tokens = sentence.tokens
-    inside = [target] if carried else [subject, target]
-    lo = min(m.first for m in inside)
-    hi = max(m.last for m in inside)
-    start, end = _clause(doc.text, tokens, lo, hi)
-    focus = max(m.first for m in inside)
-    context = analyzer.context(focus)
-    scope = _scope(doc, tokens, lo, hi)
-    relation_confidence = min(0.95, 0.45 + 0.3 * score) if score >= 1 else min(0.6, score)
-    decisions = {
-        "subject": _link(subject, carried),
-        "relation": Decision(relation.name, round(relation_confidence, 2), why),
-        "object": _link(target, False),
-        "certainty": Decision(
-            context.certainty,
-            0.8 if context.certainty_cue else 0.6,
-            f"{context.certainty_cue.direction} cue '{context.certainty_cue.cue}'"
-            if context.certainty_cue
-            else "no cue",
-        ),
-        "negation": Decision(
-            "true" if context.negation_cue else "false",
-            0.8 if context.negation_cue else 0.7,
-            f"{context.negation_cue.direction} trigger '{context.negation_cue.cue}'"
-            if context.negation_cue
-            else "no trigger",
-        ),
-    }
-    if scope is not None:
-        decisions["scope"] = Decision(scope, 0.6, f"scope phrase '{scope}'")
-    hedge = None
-    if context.certainty in ("Hedged", "Speculative") and context.certainty_cue is not None:
-        hedge = doc.text[context.certainty_cue.start : context.certainty_cue.end]
-    return DraftClaim(
-        subject=subject.entity,
-        predicate=relation.iri,
-        object=target.entity,
-        start=start,
-        end=end,
-        quote=doc.text[start:end],
-        sentence=(sentence.start, sentence.end),
-        certainty=context.certainty,
-        hedge_cue=hedge,
-        negated=context.negation_cue is not None,
-        scope=scope,
-        decisions=decisions,
-    )
-
-
-def _link(m: Mention, carried: bool) -> Decision:
-    if carried:
-        return Decision(m.entity.iri, 0.5, f"carried from an earlier sentence ('{m.surface}')")
-    confidence = {
-        "label": 0.95,
-        "synonym": 0.9,
-        "abbreviation": 0.85,
-        "anaphora": 0.6,
-        "words": 0.5,
-        "quote": 0.5,
-        "proposed": 0.4,
-    }[m.how]
-    return Decision(m.entity.iri, confidence, f"{m.how} '{m.surface}'")
-
-
-def _clause(text: str, tokens: Sequence[Token], lo: int, hi: int) -> tuple[int, int]:
-    """The span from the clause break before token ``lo`` to the one after token ``hi - 1``, trimmed."""
-    a = lo
-    while a > 0 and tokens[a - 1].text not in _CLAUSE_BREAKS:
-        a -= 1
-    b = hi
-    while b < len(tokens) and tokens[b].text not in _CLAUSE_BREAKS:
-        b += 1
-    while b > hi and not tokens[b - 1].is_word and tokens[b - 1].text not in {")"}:
-        b -= 1
-    start, end = tokens[a].start, tokens[b - 1].end
-    if tokens[b - 1].text == ")" and "(" not in text[start:end]:
-        end = tokens[b - 2].end if b - 2 >= a else end
-    return start, end
-
-
-def _scope(doc: _Document, tokens: Sequence[Token], lo: int, hi: int) -> str | None:
-    for cue in doc.cues.scope:
-        for i, j in find(cue, tokens):
-            return doc.text[tokens[i].start : tokens[j - 1].end]
-    return None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.curation import summary
+from kg.curation.draft.claim import DraftClaim
 from kg.curation.draft.cues import FILE_NAME, read_cues
 from kg.curation.draft.document import (
     Draft,
@@ -25,7 +26,7 @@ from kg.curation.draft.document import (
     read_draft,
     source_triples,
 )
-from kg.curation.draft.extract import DraftClaim, draft_claims
+from kg.curation.draft.extract import draft_claims
 from kg.curation.draft.lexicon import Entity, Lexicon, read_lexicon, text_of
 from kg.curation.draft.review import review_path, review_tsv
 from kg.curation.formatting import write_atomically

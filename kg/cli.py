@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from kg.curation import stats, summary
 from kg.errors import KgError
@@ -563,6 +564,114 @@ def _port_is_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             fail(f"cannot listen on {host}:{port} ({exc.strerror}); is another server there? pick another with --port")
+
+
+class ReviewFormat(enum.StrEnum):
+    table = "table"
+    tsv = "tsv"
+
+
+def _print_review(rows: list[dict[str, str]], output: ReviewFormat, text: str) -> None:
+    if output is ReviewFormat.tsv:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    table = Table("id", "sentence / claim", "certainty", "neg.", "confidence s/r/o/c/n", "why", show_lines=True)
+    for row in rows:
+        confidence = "/".join(
+            row[f"{d}_confidence"] or "-" for d in ("subject", "relation", "object", "certainty", "negation")
+        )
+        sentence = row["sentence"] if len(row["sentence"]) <= 160 else row["sentence"][:157] + "..."
+        cell = Text(sentence + "\n")
+        cell.append(row["claim"], style="bold")
+        status = "" if row["status"] == "pending" else "\n" + row["status"]
+        table.add_row(
+            Text(row["id"] + status), cell, Text(row["certainty"]), row["negated"], confidence, Text(row["why"])
+        )
+    out.print(table)
+
+
+@app.command("draft")
+def draft_command(
+    article: Annotated[Path, typer.Argument(help="The article as a plain-text file.")],
+    source: Annotated[str, typer.Option("--source", help="The source number, three digits (015).")],
+    title: Annotated[str | None, typer.Option("--title", help="Its title (default: the first line).")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Where it was published.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a draft that has curator edits.")] = False,
+    output: Annotated[
+        ReviewFormat, typer.Option("--format", help="The review table: table for people, tsv for tools.")
+    ] = ReviewFormat.table,
+) -> None:
+    """Draft the claims of an article into ontology/drafts/source-NNN.ttl for review (offline, rule-based)."""
+    from kg.curation.draft.cues import CueError
+    from kg.curation.draft.review import review_rows, review_tsv
+    from kg.curation.draft.session import DraftError, make_draft
+
+    settings = Settings()
+    try:
+        result = make_draft(article, source, settings.ontology_dir, title, url, force)
+    except (DraftError, CueError, SourceError) as exc:
+        fail(str(exc))
+    draft = result.draft
+    _print_review(review_rows(draft, result.text), output, review_tsv(draft, result.text))
+    pending = sum(1 for c in draft.claims if c.rejected is None)
+    err.print(
+        f"{result.path}: {pending} claim(s) drafted, {len(draft.proposals)} proposed entities, "
+        f"{result.kept_rejected} rejected kept, {result.already_accepted} already accepted; "
+        f"review, then `kg accept {result.path}`",
+        markup=False,
+    )
+
+
+@app.command("accept")
+def accept_command(
+    draft: Annotated[Path, typer.Argument(help="A draft written by kg draft (ontology/drafts/source-NNN.ttl).")],
+    only: Annotated[
+        str | None, typer.Option("--only", help="Accept only these draft claims: D015-001,D015-004.")
+    ] = None,
+    reject: Annotated[
+        str | None, typer.Option("--reject", help="Reject these draft claims instead (with --reason): D015-002,...")
+    ] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why they are rejected.")] = None,
+) -> None:
+    """Move a draft's claims into ontology/data/claims/source-NNN.ttl (formatted, derived, validated); or reject."""
+    from kg.curation.draft.session import DraftError, accept
+    from kg.curation.draft.session import reject as reject_claims
+
+    settings = Settings()
+    if not draft.is_file():
+        fail(f"{draft}: no such file; expected a draft written by kg draft")
+    try:
+        if reject is not None:
+            if only is not None:
+                fail("--only and --reject: expected one of them")
+            if reason is None:
+                fail("--reject needs --reason: a few words saying why")
+            ids = reject_claims(draft, settings.ontology_dir, _ids(reject), reason)
+            short = ", ".join(i.rsplit("/", 1)[-1] for i in ids)
+            out.print(f"{draft}: {len(ids)} claim(s) rejected ({short})", markup=False)
+            return
+        result = accept(draft, settings.ontology_dir, settings.queries_dir, _ids(only) if only is not None else None)
+    except (DraftError, SourceError) as exc:
+        fail(str(exc))
+    if not result.report.ok:
+        _print_report(result.report, sum(result.report.timings.values()), WARNINGS_PER_RULE)
+        fail("nothing accepted: the graph with these claims does not validate")
+    if not result.accepted:
+        out.print(f"{draft}: no pending claims to accept; nothing written", markup=False)
+        return
+    for old, new in result.accepted.items():
+        out.print(f"{old.rsplit('/', 1)[-1]} -> {new.rsplit('/', 1)[-1]}", markup=False)
+    for path in result.written:
+        out.print(f"wrote {path}", markup=False)
+    out.print(
+        f"{len(result.accepted)} claim(s) accepted, {len(result.entities)} new entities; kg validate is clean",
+        markup=False,
+    )
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def main() -> None:

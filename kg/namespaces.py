@@ -13,11 +13,14 @@ SCADSH: Final = BASE + "shapes#"
 """The SHACL shapes and the named quality rules."""
 GRAPH: Final = BASE + "graph/"
 """Named graphs, one per Turtle file (``graph/ontology/scad.ttl``)."""
+DRAFT: Final = BASE + "draft#"
+"""The marks of ``kg draft`` (status, offsets, confidence); only in ``ontology/drafts/``, never in the graph."""
 
 PREFIXES: Final[dict[str, str]] = {
     "scad": SCAD,
     "kgr": KGR,
     "scadsh": SCADSH,
+    "draft": DRAFT,
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",

@@ -67,12 +67,19 @@ def _mentions(line: str, name: str) -> bool:
     return re.search(rf"(?<![\w:<\-]){re.escape(name)}(?![\w\-])", line) is not None
 
 
+DRAFTS_DIR = "drafts"
+"""Drafts of ``kg draft`` under the ontology directory: not part of the graph until ``kg accept`` moves them."""
+
+
 def turtle_files(paths: Iterable[Path]) -> list[Path]:
-    """The ``.ttl`` files named by ``paths`` (files, or directories searched recursively), sorted, once each."""
+    """The ``.ttl`` files named by ``paths`` (files, or directories searched recursively, leaving out the drafts
+    folders found below them), sorted, once each."""
     found: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            found.update(p for p in path.rglob("*.ttl") if p.is_file())
+            found.update(
+                p for p in path.rglob("*.ttl") if p.is_file() and DRAFTS_DIR not in p.relative_to(path).parts[:-1]
+            )
         elif path.is_file():
             found.add(path)
         else:

@@ -1,0 +1,109 @@
+"""The cue patterns of ``ontology/draft-cues.yaml``: relations, certainty, negation, scope, anaphora, proposals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from kg.curation.draft.text import Phrase, phrase, phrases
+from kg.namespaces import expand
+
+FILE_NAME: Final = "draft-cues.yaml"
+
+
+class CueError(Exception):
+    """The cue file is missing or does not have the expected shape."""
+
+
+@dataclass(frozen=True)
+class RelationCues:
+    iri: str
+    name: str
+    """As written in the cue file: ``scad:hasOutcome``."""
+    subject: tuple[str, ...]
+    object: tuple[str, ...]
+    cues: tuple[Phrase, ...]
+    prior: float
+    same_kind: bool
+    list_cues: tuple[Phrase, ...] = ()
+    """For skos:broader: the general entity comes before these ("diseases such as lupus")."""
+    copula_cues: tuple[Phrase, ...] = ()
+    """For skos:broader: the general entity comes after these ("lupus is an autoimmune disease")."""
+
+
+@dataclass(frozen=True)
+class Triggers:
+    forward: tuple[Phrase, ...]
+    backward: tuple[Phrase, ...]
+
+
+@dataclass(frozen=True)
+class Cues:
+    relations: tuple[RelationCues, ...]
+    certainty: dict[str, Triggers]
+    """``speculative``, ``hedged``, ``reported``: the order in which they win."""
+    negation: Triggers
+    pseudo: tuple[Phrase, ...]
+    terminators: tuple[Phrase, ...]
+    window: int
+    scope: tuple[Phrase, ...]
+    anaphora: dict[str, tuple[Phrase, ...]]
+    stopwords: frozenset[str]
+    head_kinds: dict[str, tuple[str, ...]]
+
+
+CERTAINTY_ORDER: Final = ("speculative", "hedged", "reported")
+
+
+def read_cues(path: Path) -> Cues:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CueError(f"{path}: cannot be read ({exc.strerror}); expected the cue file of kg draft") from exc
+    except yaml.YAMLError as exc:
+        raise CueError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CueError(f"{path}: expected a mapping with relations, certainty, negation and scope")
+    try:
+        return _cues(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CueError(f"{path}: {exc}; expected the layout described at the top of the file") from exc
+
+
+def _cues(data: dict[str, Any]) -> Cues:
+    relations = []
+    for name, spec in data["relations"].items():
+        relations.append(
+            RelationCues(
+                iri=expand(name),
+                name=name,
+                subject=tuple(spec["subject"]),
+                object=tuple(spec["object"]),
+                cues=phrases(spec.get("cues", [])),
+                prior=float(spec.get("prior", 0)),
+                same_kind=bool(spec.get("same_kind", False)),
+                list_cues=phrases(spec.get("list_cues", [])),
+                copula_cues=phrases(spec.get("copula_cues", [])),
+            )
+        )
+    certainty = {
+        level: Triggers(phrases(spec.get("forward", [])), phrases(spec.get("backward", [])))
+        for level, spec in ((name, data["certainty"][name]) for name in CERTAINTY_ORDER)
+    }
+    negation = data["negation"]
+    proposal = data.get("proposal", {})
+    return Cues(
+        relations=tuple(relations),
+        certainty=certainty,
+        negation=Triggers(phrases(negation["forward"]), phrases(negation.get("backward", []))),
+        pseudo=phrases(negation.get("pseudo", [])),
+        terminators=phrases(negation.get("terminators", [])),
+        window=int(negation.get("window", 6)),
+        scope=tuple(phrase(s) for s in data.get("scope", [])),
+        anaphora={kind: phrases(words) for kind, words in data.get("anaphora", {}).items()},
+        stopwords=frozenset(proposal.get("stopwords", [])),
+        head_kinds={kind: tuple(words) for kind, words in proposal.get("head_kinds", {}).items()},
+    )

@@ -1,0 +1,346 @@
+"""Drafting: the claims one article states, found sentence by sentence with the lexicon and the cue patterns.
+
+In each sentence the linked mentions (labels, synonyms, abbreviations the article defines, and generic nouns such
+as "these conditions" that refer back) are paired: each entity that can be the object of a relation gets the
+nearest subject whose kind fits a relation with it (in the sentence, else the last one the article named), and the
+relation is the one whose cues the sentence holds (else the one its prior favours). Lists give the general-specific
+pairs ("diseases such as lupus"). Certainty, negation and scope come from the ConText pass over the sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from kg.curation.draft.claim import DraftClaim, make_claim, words
+from kg.curation.draft.context import Analyzer
+from kg.curation.draft.cues import Cues, RelationCues
+from kg.curation.draft.lexicon import Entity, Lexicon, Mention
+from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences
+from kg.namespaces import KGR, PREFIXES
+
+BROADER = PREFIXES["skos"] + "broader"
+_LIST_ENDS = {";", ":", "\u2014", "\u2013", ".", "(", ")"}
+
+
+@dataclass
+class _Document:
+    text: str
+    lexicon: Lexicon
+    cues: Cues
+    topics: dict[str, Mention] = field(default_factory=dict)
+    """The last entity of each family the article named, for subjects carried over from earlier sentences."""
+    proposals: dict[str, Entity] = field(default_factory=dict)
+
+
+def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
+    """The claims found in ``text`` (in reading order) and the new entities they propose."""
+    doc = _Document(text, _copy(lexicon), cues)
+    found: list[DraftClaim] = []
+    seen: set[tuple[str, str, str]] = set()
+    spans: set[tuple[tuple[str, str, str], int, int]] = set()
+    for sentence in sentences(text):
+        for claim in _sentence_claims(doc, sentence):
+            k = (claim.subject.iri, claim.predicate, claim.object.iri)
+            if claim.subject.iri == claim.object.iri or (k, claim.start, claim.end) in spans:
+                continue
+            spans.add((k, claim.start, claim.end))
+            # a statement the article repeats is drafted again only when its own sentence says it plainly: the
+            # relation's cue stands between subject and object, both named there
+            if k in seen and not _plain(claim):
+                continue
+            seen.add(k)
+            found.append(claim)
+    return found, list(doc.proposals.values())
+
+
+def _plain(claim: DraftClaim) -> bool:
+    why = claim.decisions["relation"].why
+    carried = claim.decisions["subject"].why.startswith("carried")
+    return why.startswith(("cue", "list cue", "copula cue")) and "beside the pair" not in why and not carried
+
+
+def _copy(lexicon: Lexicon) -> Lexicon:
+    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact), list(lexicon.loose))
+
+
+def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
+    tokens = sentence.tokens
+    mentions = _shared_heads(doc, tokens, doc.lexicon.mentions(tokens))
+    _learn_abbreviations(doc, tokens, mentions)
+    mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
+    mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
+    analyzer = Analyzer(doc.cues, tokens)
+    claims = _broader_claims(doc, sentence, mentions, analyzer)
+    paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
+    best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
+    for target in mentions:
+        pick = _subject_for(doc, tokens, mentions, target)
+        if pick is None:
+            continue
+        subject, relation, score, why, carried = pick
+        pair = frozenset((subject.entity.iri, target.entity.iri))
+        if pair in paired or (pair in best and best[pair][0] >= score):
+            continue
+        best[pair] = (
+            score,
+            make_claim(doc.text, doc.cues, sentence, analyzer, subject, relation, target, score, why, carried),
+        )
+    claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
+    for m in mentions:
+        if m.how not in ("anaphora", "words", "quote"):
+            doc.topics[doc.lexicon.kinds.family(m.entity.kind)] = m
+    return claims
+
+
+def _shared_heads(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """A list whose last item carries the head word for all ("bone, cartilage and fat cells"): each earlier
+    one-word item with that head is a label ("bone cell") replaces what the item alone linked to ("bone")."""
+    by_first = {m.first: m for m in mentions}
+    out = list(mentions)
+    for m in mentions:
+        if m.last - m.first < 2:
+            continue
+        head = tokens[m.last - 1]
+        k = m.first - 1
+        while k >= 1 and (tokens[k].text == "," or tokens[k].text.lower() in {"and", "or"}):
+            while k >= 1 and (tokens[k].text == "," or tokens[k].text.lower() in {"and", "or"}):
+                k -= 1
+            item = tokens[k]
+            if not item.is_word:
+                break
+            hit = doc.lexicon.index.get((item.stem, head.stem))
+            if hit is None:
+                break
+            old = by_first.get(k)
+            if old is not None:
+                out.remove(old)
+            out.append(Mention(hit[0], k, k + 1, item.start, item.end, hit[1], f"{item.text} ... {head.text}"))
+            k -= 1
+    return sorted(out, key=_order)
+
+
+def _order(m: Mention) -> int:
+    return m.first
+
+
+def _learn_abbreviations(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> None:
+    """``long form (ABBR)``: the abbreviation names the same entity for the rest of the article."""
+    for m in mentions:
+        if m.last + 2 < len(tokens) and tokens[m.last].text == "(" and tokens[m.last + 2].text == ")":
+            word = tokens[m.last + 1].text
+            short = word[:-1] if word.endswith("s") and word[:-1].isupper() else word
+            if short.isupper() and 1 < len(short) <= 6:
+                doc.lexicon.exact.setdefault(short, m.entity)
+
+
+def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    used = {k for m in mentions for k in range(m.first, m.last)}
+    found = []
+    for family, cues in doc.cues.anaphora.items():
+        topic = doc.topics.get(family)
+        if topic is None:
+            continue
+        for cue in cues:
+            for i, j in find(cue, tokens):
+                if used.isdisjoint(range(i, j)):
+                    used.update(range(i, j))
+                    surface = " ".join(t.text for t in tokens[i:j])
+                    found.append(Mention(topic.entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
+    return found
+
+
+def _proposals(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """Unknown items of a list whose other items are linked ("infections, organ damage, and X"): proposed entities
+    of the kind the linked items share."""
+    by_first = {m.first: m for m in mentions}
+    used = {k for m in mentions for k in range(m.first, m.last)}
+    found: list[Mention] = []
+    for cue in _list_cues(doc.cues):
+        for _, j in find(cue, tokens):
+            items = _list_items(tokens, j)
+            kinds = {by_first[a].entity.kind for a, _ in items if a in by_first}
+            if len(kinds) != 1:
+                continue
+            kind = kinds.pop()
+            for a, b in items:
+                words = _trim(doc.cues, tokens, a, b)
+                if words is None or not used.isdisjoint(range(words[0], words[1])):
+                    continue
+                entity = _propose(doc, tokens, words, kind)
+                found.append(_proposed_mention(entity, tokens, words))
+                used.update(range(words[0], words[1]))
+    return found
+
+
+def _list_cues(cues: Cues) -> tuple[Phrase, ...]:
+    broader = next((r for r in cues.relations if r.iri == BROADER), None)
+    return broader.list_cues if broader is not None else ()
+
+
+def _list_items(tokens: Sequence[Token], j: int) -> list[tuple[int, int]]:
+    items, start = [], j
+    k = j
+    while k < len(tokens) and tokens[k].text not in _LIST_ENDS:
+        word = tokens[k].text.lower()
+        if tokens[k].text == "," or word in {"and", "or"}:
+            if k > start:
+                items.append((start, k))
+            start = k + 1
+        k += 1
+    if k > start:
+        items.append((start, k))
+    return items
+
+
+def _trim(cues: Cues, tokens: Sequence[Token], a: int, b: int) -> tuple[int, int] | None:
+    while a < b and (tokens[a].text.lower() in cues.stopwords or not tokens[a].is_word):
+        a += 1
+    while b > a and (tokens[b - 1].text.lower() in cues.stopwords or not tokens[b - 1].is_word):
+        b -= 1
+    if any(tokens[k].text.lower() in cues.stopwords - {"of"} for k in range(a, b)):
+        return None  # a clause, not a name ("effective treatment is critical")
+    return (a, b) if 0 < b - a <= 5 else None
+
+
+def _propose(doc: _Document, tokens: Sequence[Token], words: tuple[int, int], kind: str) -> Entity:
+    label = doc.text[tokens[words[0]].start : tokens[words[1] - 1].end]
+    slug = "-".join(t.text.lower().replace("\u2019", "").replace("'", "") for t in tokens[words[0] : words[1]])
+    iri = KGR + slug
+    existing = doc.proposals.get(iri) or doc.lexicon.entities.get(iri)
+    if existing is not None:
+        return existing
+    entity = Entity(iri, label.lower() if not label.isupper() else label, kind, proposed=True)
+    doc.proposals[iri] = entity
+    doc.lexicon.add(entity, label, "proposed")
+    return entity
+
+
+def _proposed_mention(entity: Entity, tokens: Sequence[Token], words: tuple[int, int]) -> Mention:
+    a, b = words
+    surface = " ".join(t.text for t in tokens[a:b])
+    return Mention(entity, a, b, tokens[a].start, tokens[b - 1].end, "proposed", surface)
+
+
+def _broader_claims(
+    doc: _Document, sentence: Sentence, mentions: list[Mention], analyzer: Analyzer
+) -> list[DraftClaim]:
+    """General-specific pairs: "diseases such as A, B and C" and "A and B are autoimmune diseases"."""
+    relation = next((r for r in doc.cues.relations if r.iri == BROADER), None)
+    if relation is None:
+        return []
+    tokens, kinds = sentence.tokens, doc.lexicon.kinds
+    claims: list[DraftClaim] = []
+    for general in mentions:
+        family = kinds.family(general.entity.kind)
+        if not kinds.fits(general.entity.kind, relation.object):
+            continue
+        for cue in relation.list_cues:
+            for i, j in [(i, j) for i, j in find(cue, tokens, general.last) if i < general.last + 2]:
+                for specific in _same_family_until_break(doc, tokens, mentions, j, family):
+                    why = f"list cue '{words(tokens, i, j)}' after the general entity"
+                    claims.append(
+                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.7, why, False)
+                    )
+        for cue in relation.copula_cues:
+            for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
+                if j < general.first - 1:
+                    continue
+                for specific in [m for m in mentions if m.last <= i and kinds.family(m.entity.kind) == family]:
+                    why = f"copula cue '{words(tokens, i, j)}' before the general entity"
+                    claims.append(
+                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
+                    )
+    return [c for c in claims if c.subject.iri != c.object.iri]
+
+
+def _aside(tokens: Sequence[Token], k: int) -> bool:
+    """A one-word parenthesis ("(HSCs)") that a list goes on past."""
+    if tokens[k].text == "(":
+        return k + 2 < len(tokens) and tokens[k + 2].text == ")"
+    return tokens[k].text == ")" and k >= 2 and tokens[k - 2].text == "("
+
+
+def _same_family_until_break(
+    doc: _Document, tokens: Sequence[Token], mentions: list[Mention], j: int, family: str
+) -> list[Mention]:
+    end = next(
+        (k for k in range(j, len(tokens)) if tokens[k].text in _LIST_ENDS and not _aside(tokens, k)), len(tokens)
+    )
+    return [m for m in mentions if j <= m.first < end and doc.lexicon.kinds.family(m.entity.kind) == family]
+
+
+def _subject_for(
+    doc: _Document, tokens: Sequence[Token], mentions: list[Mention], target: Mention
+) -> tuple[Mention, RelationCues, float, str, bool] | None:
+    """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
+    from earlier sentences, then the nearest after it."""
+    siblings = _list_of(tokens, mentions, target)
+    before = [m for m in mentions if m.last <= target.first and m not in siblings][::-1]
+    after = [m for m in mentions if m.first >= target.last and m not in siblings]
+    topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
+    for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
+        for subject in group:
+            if subject.entity.iri == target.entity.iri:
+                continue
+            best = _relation_for(doc, tokens, subject, target, carried)
+            if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not carried):
+                return subject, best[0], best[1] - penalty, best[2], carried
+    return None
+
+
+_JOINERS = {",", "and", "or", "as", "well", "also"}
+
+
+def _list_of(tokens: Sequence[Token], mentions: list[Mention], target: Mention) -> list[Mention]:
+    """The mentions listed together with ``target`` ("infections, fatigue and bleeding"): never each other's subject."""
+    ordered = sorted(mentions, key=_order)
+    k = ordered.index(target)
+    group = [target]
+    for step in (-1, 1):
+        j = k
+        while 0 <= j + step < len(ordered):
+            a, b = (ordered[j + step], ordered[j]) if step < 0 else (ordered[j], ordered[j + step])
+            gap = tokens[a.last : b.first]
+            if not gap or not all(t.text.lower() in _JOINERS for t in gap):
+                break
+            j += step
+            group.append(ordered[j])
+    return group
+
+
+def _relation_for(
+    doc: _Document, tokens: Sequence[Token], subject: Mention, target: Mention, carried: bool
+) -> tuple[RelationCues, float, str] | None:
+    kinds = doc.lexicon.kinds
+    same = kinds.family(subject.entity.kind) == kinds.family(target.entity.kind)
+    best: tuple[RelationCues, float, str] | None = None
+    for relation in doc.cues.relations:
+        if relation.iri == BROADER or (same and not relation.same_kind):
+            continue
+        if not (kinds.fits(subject.entity.kind, relation.subject) and kinds.fits(target.entity.kind, relation.object)):
+            continue
+        if carried:
+            lo, hi, inner = max(0, target.first - 8), target.last, (max(0, target.first - 8), target.last)
+        else:
+            lo, hi = min(target.first, subject.first), max(target.last, subject.last)
+            inner = (min(target.last, subject.last), max(target.first, subject.first))
+        score, why = _score(relation, tokens, max(0, lo - 3), min(len(tokens), hi + 3), inner)
+        if target.hint == relation.iri:
+            score, why = score + 1.0, f"{why}; the relation of the curated claim whose quote matched"
+        if score > 0 and (best is None or score > best[1]):
+            best = (relation, score, why)
+    return best
+
+
+def _score(
+    relation: RelationCues, tokens: Sequence[Token], lo: int, hi: int, inner: tuple[int, int]
+) -> tuple[float, str]:
+    """The relation's best cue near the pair: worth most between the two mentions, half as much around them."""
+    best: tuple[float, str] = (relation.prior, "the kinds of subject and object only")
+    for cue in relation.cues:
+        for i, j in find(cue, tokens, lo, hi):
+            between = inner[0] <= i and j <= inner[1]
+            score = (1.0 if between else 0.5) + relation.prior + 0.1 * len(cue.stems)
+            if score > best[0]:
+                best = (score, f"cue '{words(tokens, i, j)}'" + ("" if between else " (beside the pair)"))
+    return best

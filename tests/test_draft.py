@@ -1,0 +1,309 @@
+"""`kg draft` and `kg accept`: cue families, entity linking, negation and hedging, quote offsets, and accept/reject
+round trips on a copy of the ontology that leave `kg validate` clean. Expected answers are what the test sentences
+say in plain English (and the ontology's own labels), never read back from the drafter's output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from kg.curation.draft.claim import DraftClaim
+from kg.curation.draft.cues import read_cues
+from kg.curation.draft.extract import draft_claims
+from kg.curation.draft.lexicon import Lexicon, read_lexicon
+from kg.rdf.dataset import read_sources, turtle_files
+
+ONTOLOGY = ROOT / "ontology"
+EXAMPLE = ROOT / "tests" / "data" / "draft" / "example-article.txt"
+KGR = "https://w3id.org/scad/id/"
+SCAD = "https://w3id.org/scad/ontology#"
+BROADER = "http://www.w3.org/2004/02/skos/core#broader"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return read_lexicon(read_sources([ONTOLOGY], ONTOLOGY).quads)
+
+
+def draft(text: str, lexicon: Lexicon) -> list[DraftClaim]:
+    claims, _ = draft_claims(text, lexicon, read_cues(ONTOLOGY / "draft-cues.yaml"))
+    return claims
+
+
+def triples(claims: list[DraftClaim]) -> set[tuple[str, str, str]]:
+    return {
+        (c.subject.iri.removeprefix(KGR), c.predicate.rsplit("#", 1)[-1], c.object.iri.removeprefix(KGR))
+        for c in claims
+    }
+
+
+def only(claims: list[DraftClaim], predicate: str, obj: str) -> DraftClaim:
+    found = [c for c in claims if c.predicate == SCAD + predicate and c.object.iri == KGR + obj]
+    assert len(found) == 1, [(c.predicate, c.object.iri) for c in claims]
+    return found[0]
+
+
+# entity linking ------------------------------------------------------------------------------------------------
+
+
+def test_linking_through_labels_synonyms_plurals_and_abbreviations(lexicon: Lexicon) -> None:
+    from kg.curation.draft.text import tokenize
+
+    def linked(text: str) -> list[tuple[str, str]]:
+        return [(m.entity.iri.removeprefix(KGR), m.how) for m in lexicon.mentions(tokenize(text))]
+
+    # plural of the prefLabel "mesenchymal stem cell"; the synonym "coeliac disease" of celiac disease
+    assert linked("Mesenchymal stem cells help in coeliac disease") == [
+        ("mesenchymal-stem-cell", "label"),
+        ("celiac-disease", "synonym"),
+    ]
+    # inflection: "infections" and "kidneys" are the labels "infection" and "kidney"; "bloodstream" a synonym
+    assert linked("infections of the kidneys and the bloodstream") == [
+        ("infection", "label"),
+        ("kidney", "label"),
+        ("blood", "synonym"),
+    ]
+    # the longest label wins: "MSC therapy" is a therapy, not the cell type MSC
+    assert linked("MSC therapy")[0][0] == "msc-therapy"
+    # short all-capital synonyms match only as written: "MS" is multiple sclerosis, "ms" is not
+    assert linked("patients with MS") == [("multiple-sclerosis", "abbreviation")]
+    assert linked("a dose of 5 ms") == []
+
+
+def test_a_head_word_shared_by_a_list_links_each_item_and_items_are_not_related(lexicon: Lexicon) -> None:
+    claims = draft("Stem cells can differentiate into bone, cartilage and fat cells.", lexicon)
+    assert {
+        ("stem-cell", "differentiatesInto", "bone-cell"),
+        ("stem-cell", "differentiatesInto", "cartilage-cell"),
+        ("stem-cell", "differentiatesInto", "fat-cell"),
+    } <= triples(claims)
+    listed = {KGR + "bone-cell", KGR + "cartilage-cell", KGR + "fat-cell"}
+    assert not [c for c in claims if c.subject.iri in listed]
+
+
+def test_an_abbreviation_the_article_defines_links_later_mentions(lexicon: Lexicon) -> None:
+    text = "Umbilical cord blood (UCB) is collected at birth. UCB contains hematopoietic stem cells."
+    claims = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert triples(claims) == {("umbilical-cord-blood", "containsCellType", "hematopoietic-stem-cell")}
+    assert claims[0].decisions["subject"].why == "abbreviation 'UCB'"
+
+
+# cue families --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Mesenchymal stem cells are found in bone marrow.", ("mesenchymal-stem-cell", "foundIn", "bone-marrow")),
+        ("HSCT can lead to infections.", ("hematopoietic-stem-cell-transplantation", "hasAdverseEffect", "infection")),
+        ("MSC therapy is being studied for lupus.", ("msc-therapy", "investigatedFor", "lupus")),
+        ("Lupus damages the kidneys.", ("lupus", "affectsOrgan", "kidney")),
+        ("Stem cells can differentiate into bone cells.", ("stem-cell", "differentiatesInto", "bone-cell")),
+        ("Diseases such as psoriasis are common.", ("psoriasis", "broader", "autoimmune-disease")),
+        ("Psoriasis is an autoimmune disease.", ("psoriasis", "broader", "autoimmune-disease")),
+    ],
+)
+def test_relation_cues(sentence: str, expected: tuple[str, str, str], lexicon: Lexicon) -> None:
+    text = "Autoimmune disease is common. " + sentence if "Diseases such as" in sentence else sentence
+    assert expected in triples(draft(text, lexicon))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "certainty", "cue"),
+    [
+        ("MSC therapy may lead to clinical remission.", "Hedged", "may"),
+        ("MSC therapy is a promising option for lupus.", "Hedged", "promising"),
+        ("Studies have shown that MSC therapy improves lupus.", "ReportedFinding", None),
+        ("Clinical trials show that MSC therapy helps patients with lupus.", "ReportedFinding", None),
+        ("MSC therapy aims to treat lupus.", "Speculative", "aims to"),
+        ("MSC therapy treats lupus.", "Asserted", None),
+    ],
+)
+def test_certainty_from_hedge_reporting_and_speculation_cues(
+    sentence: str, certainty: str, cue: str | None, lexicon: Lexicon
+) -> None:
+    claims = draft(sentence, lexicon)
+    assert claims and {c.certainty for c in claims} == {certainty}
+    assert {c.hedge_cue for c in claims} == {cue}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        ("Stem cell therapy is not a cure for lupus.", True),
+        ("MSC therapy works without the heavy side effects.", True),
+        ("MSC therapy is not yet approved for lupus.", True),
+        ("MSC therapy not only treats lupus but also psoriasis.", False),  # pseudo-negation
+        ("MSC therapy is not without risks, but it helps in lupus.", False),  # the terminator "but" ends the scope
+        ("MSC therapy helps in lupus.", False),
+    ],
+)
+def test_negation_triggers_pseudo_triggers_and_terminators(sentence: str, negated: bool, lexicon: Lexicon) -> None:
+    claims = [c for c in draft(sentence, lexicon) if c.object.iri in {KGR + "lupus", KGR + "long-term-side-effects"}]
+    assert claims and {c.negated for c in claims} == {negated}
+
+
+def test_scope_phrase_is_quoted_verbatim(lexicon: Lexicon) -> None:
+    claim = only(
+        draft("MSC therapy led to clinical remission in some patients.", lexicon), "hasOutcome", "clinical-remission"
+    )
+    assert claim.scope == "in some patients"
+
+
+# quotes ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", [EXAMPLE, *sorted((ROOT.parent / "shared" / "sources").glob("*.txt"))], ids=lambda p: p.name
+)
+def test_every_quote_is_the_article_text_at_its_offsets(path: Path, lexicon: Lexicon) -> None:
+    text = path.read_text(encoding="utf-8")
+    claims = draft(text, lexicon)
+    assert claims
+    for c in claims:
+        assert text[c.start : c.end] == c.quote and c.quote.strip() == c.quote and c.quote
+        assert c.sentence[0] <= c.start < c.end <= c.sentence[1]
+        if c.hedge_cue is not None:
+            assert c.hedge_cue in text[c.sentence[0] : c.sentence[1]]
+
+
+# commands on a copy of the ontology ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ontology(tmp_path: Path) -> Path:
+    copy = tmp_path / "ontology"
+    shutil.copytree(ONTOLOGY, copy, ignore=shutil.ignore_patterns("drafts"))
+    return copy
+
+
+def kg(ontology: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KG_ONTOLOGY_DIR": str(ontology)}
+    return subprocess.run(
+        [sys.executable, "-m", "kg", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def draft_ids(ontology: Path) -> dict[str, tuple[str, str, str]]:
+    import pyoxigraph as ox
+
+    found: dict[str, dict[str, str]] = {}
+    for t in ox.parse(path=str(ontology / "drafts" / "source-016.ttl"), format=ox.RdfFormat.TURTLE):
+        found.setdefault(t.subject.value, {})[t.predicate.value] = t.object.value
+    return {
+        iri.removeprefix(KGR): (f[SCAD + "subject"], f[SCAD + "predicate"], f[SCAD + "object"])
+        for iri, f in found.items()
+        if SCAD + "subject" in f
+    }
+
+
+def test_draft_accept_reject_round_trip_leaves_the_graph_valid(ontology: Path) -> None:
+    made = kg(ontology, "draft", str(EXAMPLE), "--source", "016", "--format", "tsv")
+    assert made.returncode == 0, made.stderr
+    assert (ontology / "drafts" / "source-016.review.tsv").read_text() == made.stdout
+    ids = draft_ids(ontology)
+    foundin = sorted(i for i, (_, p, _o) in ids.items() if p == SCAD + "foundIn")
+    broader = sorted(i for i, (_, p, _o) in ids.items() if p == BROADER)
+    assert len(foundin) == 2 and len(broader) == 2  # bone marrow and adipose tissue; psoriasis and Crohn's disease
+
+    # the drafts folder is not part of the graph: validate, derive --check and stats see only the curated files
+    before = kg(ontology, "stats", "--format", "json")
+    assert kg(ontology, "validate", str(ontology), "--no-reasoner").returncode == 0
+    assert kg(ontology, "derive", "--check").returncode == 0
+
+    rejected = kg(
+        ontology, "accept", str(ontology / "drafts" / "source-016.ttl"), "--reject", broader[0], "--reason", "test"
+    )
+    assert rejected.returncode == 0, rejected.stderr
+    accepted = kg(ontology, "accept", str(ontology / "drafts" / "source-016.ttl"), "--only", ",".join(foundin))
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    claims = (ontology / "data" / "claims" / "source-016.ttl").read_text()
+    assert "kgr:C016-001" in claims and "kgr:C016-002" in claims and "draft:" not in claims
+    assert '"Mesenchymal stem cells (MSCs) are found in bone marrow and adipose tissue"' in claims
+    texts = ontology.parent / "texts"
+    texts.mkdir()
+    shutil.copy(EXAMPLE, texts)
+    for source in (ROOT.parent / "shared" / "sources").glob("*.txt"):
+        shutil.copy(source, texts)
+    if len(list(texts.iterdir())) > 1:  # the quote check needs every source's text
+        checked = kg(ontology, "validate", str(ontology), "--sources", str(texts))
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    else:
+        assert kg(ontology, "validate", str(ontology)).returncode == 0
+    assert kg(ontology, "format", "--check", str(ontology)).returncode == 0
+    assert kg(ontology, "derive", "--check").returncode == 0
+    assert kg(ontology, "stats", "--format", "json").stdout != before.stdout
+
+    # a second draft proposes neither the rejected claim nor the accepted ones again
+    again = kg(ontology, "draft", str(EXAMPLE), "--source", "016", "--format", "tsv")
+    assert again.returncode == 0, again.stderr
+    redrafted = draft_ids(ontology)
+    assert redrafted[broader[0]] == ids[broader[0]]  # kept, with its reason
+    assert "rejected: test" in again.stdout
+    pending = [t for i, t in redrafted.items() if i != broader[0]]
+    assert ids[broader[0]] not in pending
+    assert not [t for t in pending if t[1] == SCAD + "foundIn"]
+
+
+def test_draft_refuses_to_overwrite_curator_edits_without_force(ontology: Path) -> None:
+    assert kg(ontology, "draft", str(EXAMPLE), "--source", "016").returncode == 0
+    path = ontology / "drafts" / "source-016.ttl"
+    path.write_text(path.read_text().replace("scad:Asserted", "scad:Hedged", 1))
+    refused = kg(ontology, "draft", str(EXAMPLE), "--source", "016")
+    assert refused.returncode == 2 and "curator edits" in refused.stderr
+    assert "scad:Hedged" in path.read_text()
+    assert kg(ontology, "draft", str(EXAMPLE), "--source", "016", "--force").returncode == 0
+
+
+def test_bad_input_is_refused_with_the_reason(ontology: Path) -> None:
+    bad_number = kg(ontology, "draft", str(EXAMPLE), "--source", "16")
+    assert bad_number.returncode == 2 and "--source '16': expected three digits" in bad_number.stderr
+    bad_url = kg(ontology, "draft", str(EXAMPLE), "--source", "016", "--url", "not a url")
+    assert bad_url.returncode == 2 and "--url 'not a url': expected an http:// or https:// address" in bad_url.stderr
+    missing = kg(ontology, "draft", str(EXAMPLE.parent / "nope.txt"), "--source", "016")
+    assert missing.returncode == 2 and "nope.txt: cannot be read" in missing.stderr
+    assert kg(ontology, "draft", str(EXAMPLE), "--source", "016").returncode == 0
+    unknown = kg(ontology, "accept", str(ontology / "drafts" / "source-016.ttl"), "--only", "D016-999")
+    assert unknown.returncode == 2 and "--only 'D016-999': no such claim" in unknown.stderr
+    assert not (ontology / "data" / "claims" / "source-016.ttl").exists()
+
+
+def test_a_broken_draft_does_not_break_the_graph(ontology: Path) -> None:
+    drafts = ontology / "drafts"
+    drafts.mkdir()
+    (drafts / "source-099.ttl").write_text("this is not Turtle")
+    assert drafts / "source-099.ttl" not in turtle_files([ontology])
+    assert turtle_files([drafts]) == [drafts / "source-099.ttl"]  # named explicitly, a draft is read
+    assert not read_sources([ontology], ontology).errors
+    assert kg(ontology, "validate", str(ontology), "--no-reasoner").returncode == 0
+    assert kg(ontology, "format", "--check", str(ontology)).returncode == 0
+
+
+def test_drafts_stay_out_of_stats_build_release_and_the_served_graph(ontology: Path, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from kg.app import create_app
+    from kg.settings import Settings
+
+    before = kg(ontology, "stats", "--format", "json").stdout
+    assert kg(ontology, "draft", str(EXAMPLE), "--source", "016").returncode == 0
+    assert "kgr:D016-001" in (ontology / "drafts" / "source-016.ttl").read_text()
+    assert kg(ontology, "stats", "--format", "json").stdout == before
+    assert kg(ontology, "derive", "--check").returncode == 0
+    released = kg(ontology, "release", "-o", str(tmp_path / "dist"))
+    assert released.returncode == 0, released.stderr
+    assert "/draft#" not in (tmp_path / "dist" / "graph.nq").read_text()
+    built = kg(ontology, "build", "--store", str(tmp_path / "store"), "--no-reasoner")
+    assert built.returncode == 0, built.stderr
+    ask = "ASK { { ?c <https://w3id.org/scad/draft#status> ?s } UNION { <https://w3id.org/scad/id/D016-001> ?p ?o } }"
+    with TestClient(create_app(Settings(ontology_dir=ontology))) as client:
+        answer = client.get("/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"})
+        assert answer.status_code == 200 and answer.json()["boolean"] is False
+        known = client.get("/sparql", params={"query": "ASK { <https://w3id.org/scad/id/C004-001> ?p ?o }"})
+        assert known.status_code == 200 and known.json()["boolean"] is True

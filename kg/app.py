@@ -36,6 +36,7 @@ from kg.web.fastpath import FastPath
 from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
 from kg.web.pages.render import HERE
+from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.reload import validated
 from kg.web.sparql import sparql
@@ -221,6 +222,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.catalog = Catalog(settings.queries_dir)
         app.state.pages = pages
+        app.state.results = Tables()
         app.state.graphql = graphql
         app.state.swap = lambda: open_runtime(app)
         await open_runtime(app)

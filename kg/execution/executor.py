@@ -27,7 +27,7 @@ from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, 
 from kg.lru import Lru
 from kg.metrics import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.namespaces import PREFIXES
-from kg.queries.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.queries.formats import GRAPHS, RESULTS, Format, choose
 from kg.queries.text import inline_rows, looks_like_update, query_form, service_calls
 from kg.settings import Settings
 from kg.store.backends import Backend, Bindings, Result, syntax_message
@@ -185,7 +185,7 @@ class Executor:
         fmt = None
         if form is not None:
             offers, what = (RESULTS, "query results") if form in ("SELECT", "ASK") else (GRAPHS, "a graph")
-            fmt = by_name(format_name, offers, what) if format_name else negotiate(accept, offers, what)
+            fmt = choose(format_name, accept, offers, what)
         terms = sorted((v.value, str(t)) for v, t in (bindings or {}).items())
         key_parts = [
             self.release,
@@ -304,9 +304,7 @@ class Executor:
     def _format_for(self, result: Result, plan: Plan) -> Format:
         graph = isinstance(result, (ox.QueryTriples, list))
         offers, what = (GRAPHS, "a graph") if graph else (RESULTS, "query results")
-        if plan.format_name:
-            return by_name(plan.format_name, offers, what)
-        return negotiate(plan.accept, offers, what)
+        return choose(plan.format_name, plan.accept, offers, what)
 
     def serialize(self, result: Result, fmt: Format) -> bytes:
         sink = _CappedWriter(self.settings.max_result_bytes)

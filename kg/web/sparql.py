@@ -16,7 +16,8 @@ from starlette.responses import HTMLResponse, Response
 from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from kg.execution.executor import Answer, Executor, Plan
 from kg.queries.catalog import Catalog
-from kg.queries.formats import GRAPHS, Format, negotiate, parse_accept
+from kg.queries.formats import GRAPHS, Format, known, negotiate, parse_accept
+from kg.queries.text import query_form
 from kg.settings import Settings
 from kg.web.fastpath import request_key
 
@@ -109,14 +110,22 @@ async def sparql(request: Request) -> Response:
         raise BadRequest("the 'query' parameter is empty")
     if len(text.encode("utf-8")) > settings.max_body_bytes:
         raise PayloadTooLarge(f"the query is longer than {settings.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
-    plan = executor.plan(
-        text,
-        default_graphs=[v for n, v in params if n == "default-graph-uri"],
-        named_graphs=[v for n, v in params if n == "named-graph-uri"],
-        accept=request.headers.get("accept"),
-        format_name=next((v for n, v in params if n == "format"), None),
-    )
-    return await answer(request, executor, plan)
+    format_name = known([v for n, v in params if n == "format"])
+
+    def plan(name: str | None) -> Plan:
+        return executor.plan(
+            text,
+            default_graphs=[v for n, v in params if n == "default-graph-uri"],
+            named_graphs=[v for n, v in params if n == "named-graph-uri"],
+            accept=request.headers.get("accept"),
+            format_name=name,
+        )
+
+    form = query_form(text)
+    if format_name is None and form is not None and request.app.state.results.wanted(request):
+        page: Response = await request.app.state.results.page(request, executor, form, plan)  # kg.web.pages.results
+        return page
+    return await answer(request, executor, plan(format_name))
 
 
 async def answer(request: Request, executor: Executor, plan: Plan, headers: Mapping[str, str] = NO_HEADERS) -> Response:

@@ -31,6 +31,8 @@ from kg.queries.catalog import Catalog
 from kg.settings import Settings
 from kg.store.backends import open_backend
 from kg.store.labels import LABELS_FILE, LabelIndex
+from kg.trapi.biolink import biolink
+from kg.trapi.provider import Provider
 from kg.web import openapi
 from kg.web.fastpath import FastPath
 from kg.web.named_queries import list_queries, run_query
@@ -40,6 +42,7 @@ from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.reload import validated
 from kg.web.sparql import sparql
+from kg.web.trapi import meta_knowledge_graph, trapi_query
 
 log = logging.getLogger("kg.app")
 PROBLEM = "application/problem+json"
@@ -223,6 +226,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.catalog = Catalog(settings.queries_dir)
         app.state.pages = pages
         app.state.results = Tables()
+        app.state.trapi = Provider(biolink())
         app.state.graphql = graphql
         app.state.swap = lambda: open_runtime(app)
         await open_runtime(app)
@@ -257,6 +261,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/queries", list_queries),
         Route("/queries/{name}", run_query),
         Route("/openapi.json", openapi_json),
+        Route("/trapi/query", trapi_query, methods=["POST"]),
+        Route("/trapi/meta_knowledge_graph", meta_knowledge_graph),
     ]
     middleware = [
         Middleware(Observe),

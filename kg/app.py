@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -164,6 +164,11 @@ async def reload(request: Request) -> Response:
     return JSONResponse({"status": "reloaded", "release": release, "previous": previous})
 
 
+async def well_known_void(request: Request) -> Response:
+    """``/.well-known/void`` (RFC 8615, registered for VoID): the VoID graph of the store, at ``/graph/void``."""
+    return RedirectResponse("/graph/void", status_code=303, headers={"Vary": "Accept"})
+
+
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(openapi.document(request.app.state.catalog))
 
@@ -261,6 +266,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/queries", list_queries),
         Route("/queries/{name}", run_query),
         Route("/openapi.json", openapi_json),
+        Route("/.well-known/void", well_known_void),
         Route("/trapi/query", trapi_query, methods=["POST"]),
         Route("/trapi/meta_knowledge_graph", meta_knowledge_graph),
     ]

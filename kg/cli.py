@@ -399,8 +399,8 @@ def build_command(
         raise typer.Exit(1)
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
-    labels = Catalog(settings.queries_dir).get("entity_labels").text
-    record = build.build_store(data, settings.ontology_dir, store, labels)
+    catalog = Catalog(settings.queries_dir)
+    record = build.build_store(data, settings.ontology_dir, store, catalog.get("entity_labels").text, catalog)
     elapsed = time.perf_counter() - started
     out.print(f"{store}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False)
 

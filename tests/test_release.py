@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from conftest import ROOT
 
 
@@ -106,6 +107,19 @@ def test_kgx_edges_carry_biolink_text_mining_evidence(dist: Path) -> None:
     # source-002 states its date (2024-09-12); the other sources state none
     assert {e["supporting_document_year"] for e in edges if e["publications"] == "kgr:source-002"} == {"2024"}
     assert {e["supporting_document_year"] for e in edges if e["publications"] != "kgr:source-002"} == {""}
+
+
+def test_release_writes_void_and_examples(dist: Path) -> None:
+    from test_metadata import EXAMPLES, check_void, named_queries
+
+    data = rdflib.Graph()
+    for path in sorted((ROOT / "ontology").rglob("*.ttl")):
+        data.parse(path, format="turtle")
+    check_void(rdflib.Graph().parse(dist / "void.ttl", format="turtle"), data)
+    examples = rdflib.Graph().parse(dist / "examples.ttl", format="turtle")
+    assert len(list(examples.query(EXAMPLES))) == len(named_queries())
+    graphs = {q.graph_name.value for q in ox.parse(path=str(dist / "metadata.nq"), format=ox.RdfFormat.N_QUADS)}  # type: ignore[union-attr]
+    assert graphs == {"https://w3id.org/scad/graph/void", "https://w3id.org/scad/graph/examples"}
 
 
 def test_diff_groups_changes_by_entity(tmp_path: Path, dist: Path) -> None:

@@ -5,6 +5,8 @@
 - ``nodes.tsv`` / ``edges.tsv``: KGX, with Biolink categories and predicates, one edge per claim with Biolink's
   text-mining evidence (the quote as supporting text, where it names the subject and object, the source);
 - ``mappings.sssom.tsv``: every identifier mapping with its verification;
+- ``void.ttl`` (VoID: class and property partitions with their counts), ``examples.ttl`` (the named queries as
+  SHACL SPARQL executables) and both as their named graphs in ``metadata.nq``, to load beside ``graph.nq``;
 - ``stats.json`` and ``manifest.json``.
 """
 
@@ -30,6 +32,7 @@ from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.rdf.turtle import serialize
 from kg.store.backends import memory_store, run
+from kg.store.metadata import examples, metadata_quads, void
 
 SEMAPV = "https://w3id.org/semapv/vocab/"
 STATUS_CONFIDENCE = {
@@ -203,6 +206,9 @@ def write_release(data: Dataset, catalog: Catalog, release: str, target: Path) -
         "nodes.tsv": kgx_nodes(store, catalog, release).encode(),
         "edges.tsv": kgx_edges(store, catalog).encode(),
         "mappings.sssom.tsv": sssom(store, catalog, release).encode(),
+        "void.ttl": serialize(void(store, catalog, release)).encode(),
+        "examples.ttl": serialize(examples(catalog)).encode(),
+        "metadata.nq": ox.serialize(metadata_quads(store, catalog, release), format=ox.RdfFormat.N_QUADS) or b"",
         "stats.json": (
             json.dumps(compute(store, len(data.files), catalog.get("stats")).as_json(), indent=2) + "\n"
         ).encode(),

@@ -57,7 +57,10 @@ def operation(query: NamedQuery) -> dict[str, Any]:
             "name": "format",
             "in": "query",
             "required": False,
-            "description": "a format name (json, xml, csv, tsv, ttl, nt, nq, trig, jsonld, rdf) instead of Accept",
+            "description": (
+                "a format name (json, xml, csv, tsv, ttl, n3, nt, nq, trig, jsonld, rdf) instead of Accept; one "
+                "that names no format for the query's form leaves the choice to Accept"
+            ),
             "schema": {"type": "string"},
         }
     )

@@ -5,12 +5,15 @@ read back with rdflib's parsers."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -149,3 +152,26 @@ def test_gql_client_with_the_served_schema(served: Served, store: ox.Store) -> N
         assert data["entity"]["curie"] == "kgr:lupus"
         with pytest.raises(Exception, match="nosuchfield"):  # gql validates against the schema it fetched
             session.execute(gql('{ entity(id: "kgr:lupus") { nosuchfield } }'))
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("form", list(QUERIES))
+def test_a_browser_gets_a_table_with_links_to_the_formats(served: Served, store: ox.Store, form: str) -> None:
+    with httpx.Client(base_url=served.url, timeout=30) as http:
+        page = http.get("/sparql", params={"query": QUERIES[form]}, headers={"Accept": BROWSER_ACCEPT})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        body = page.text
+        want = expected(store, form)
+        if form == "ASK":
+            assert "<code>true</code>" in body
+        else:
+            rows = re.findall(r"<tr><td>", body)
+            assert len(rows) == len(want)
+        links = re.findall(r'<a href="([^"]+)" type="([^"]+)" rel="alternate nofollow">', body)
+        assert len(links) == 4
+        for href, media in links:  # each link gives the same answer in its format
+            answer = http.get(html.unescape(href))
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith(media), href

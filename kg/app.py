@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -34,14 +34,18 @@ from kg.queries.catalog import Catalog
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
 from kg.store.labels import LABELS_FILE, LabelIndex
+from kg.trapi.biolink import biolink
+from kg.trapi.provider import Provider
 from kg.web import openapi
 from kg.web.fastpath import FastPath
 from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
 from kg.web.pages.render import HERE
+from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.reload import validated
 from kg.web.sparql import sparql
+from kg.web.trapi import meta_knowledge_graph, trapi_query
 
 log = logging.getLogger("kg.app")
 PROBLEM = "application/problem+json"
@@ -164,6 +168,11 @@ async def reload(request: Request) -> Response:
     return JSONResponse({"status": "reloaded", "release": release, "previous": previous})
 
 
+async def well_known_void(request: Request) -> Response:
+    """``/.well-known/void`` (RFC 8615, registered for VoID): the VoID graph of the store, at ``/graph/void``."""
+    return RedirectResponse("/graph/void", status_code=303, headers={"Vary": "Accept"})
+
+
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(openapi.document(request.app.state.catalog))
 
@@ -277,6 +286,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.settings = settings
         app.state.catalog = Catalog(settings.queries_dir)
         app.state.pages = pages
+        app.state.results = Tables()
+        app.state.trapi = Provider(biolink())
         app.state.graphql = graphql
         app.state.swap = lambda: open_runtime(app)
         await open_runtime(app)
@@ -313,6 +324,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/queries", list_queries),
         Route("/queries/{name}", run_query),
         Route("/openapi.json", openapi_json),
+        Route("/.well-known/void", well_known_void),
+        Route("/trapi/query", trapi_query, methods=["POST"]),
+        Route("/trapi/meta_knowledge_graph", meta_knowledge_graph),
     ]
     middleware = [
         Middleware(Observe),

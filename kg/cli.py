@@ -492,9 +492,9 @@ def build_command(
         raise typer.Exit(1)
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
-    labels = Catalog(settings.queries_dir).get("entity_labels").text
+    catalog = Catalog(settings.queries_dir)
     with progress("loading the store"):
-        record = build.build_store(data, settings.ontology_dir, store, labels)
+        record = build.build_store(data, settings.ontology_dir, store, catalog.get("entity_labels").text, catalog)
     elapsed = time.perf_counter() - started
     out.print(
         f"{shown(store)}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False

@@ -15,6 +15,7 @@ from kg.rdf.dataset import Dataset, read_sources
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, RemoteBackend, memory_store
 from kg.store.build import build_store
+from kg.store.metadata import metadata_quads
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -42,8 +43,11 @@ def dataset(settings: Settings) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def store(dataset: Dataset) -> ox.Store:
-    return memory_store(dataset.quads)
+def store(dataset: Dataset, settings: Settings) -> ox.Store:
+    """The data and, as the server has them, the VoID and examples graphs (tests/test_metadata.py checks those)."""
+    loaded = memory_store(dataset.quads)
+    loaded.extend(metadata_quads(loaded, Catalog(settings.queries_dir), "test"))
+    return loaded
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +59,7 @@ def catalog(settings: Settings) -> Catalog:
 def built_store(dataset: Dataset, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The graph as an on-disk store, built by the code behind `kg build`."""
     target = tmp_path_factory.mktemp("store") / "kg"
-    build_store(dataset, settings.ontology_dir, target)
+    build_store(dataset, settings.ontology_dir, target, catalog=Catalog(settings.queries_dir))
     return target
 
 

@@ -5,6 +5,7 @@ test-artifacts/ (or $KG_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 AXE_PAGES = [
     *("/", "/matrix", "/ontology", "/queries", "/search?q=stem", "/explore/lupus"),
     *("/id/lupus", "/id/source-000", "/id/C003-084", "/id/lupus_map-mondo-0007915", "/id/no-such-thing"),
+    *("/queries/autoimmune_diseases", "/sparql?query=DESCRIBE%20kgr%3Alupus"),
 ]
 ARTIFACTS = Path(os.environ.get("KG_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 FLAGS = [
@@ -123,6 +125,36 @@ def test_pages_read_without_javascript(browser: object, site: str) -> None:
         assert page.get_by_role("heading", level=1).inner_text() == "multiple sclerosis"
         page.goto(site + "/matrix")
         assert page.locator("table.matrix td.cell[class*=c-]").count() > 10
+    finally:
+        context.close()
+
+
+def test_query_links_show_a_table_and_fetch_reads_the_api(browser: object, site: str) -> None:
+    """A query link opened in the browser is a table with links to the formats programs read; a script's plain
+    fetch() of the same query gets SPARQL JSON, and of a graph, with Accept: application/json, JSON-LD."""
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        csv_lines = page.request.get(site + "/queries/autoimmune_diseases?format=csv").text().strip().splitlines()
+        page.goto(site + "/queries/autoimmune_diseases")
+        assert page.locator("table.results tbody tr").count() == len(csv_lines) - 1
+        headers = [h.strip() for h in page.locator("table.results th[scope=col]").all_inner_texts()]
+        assert headers == csv_lines[0].split(",")
+        with page.expect_download() as download:  # the CSV link is the same answer as a file
+            page.get_by_role("link", name="CSV", exact=True).click()
+        saved = download.value.path()
+        assert saved is not None and Path(saved).read_text(encoding="utf-8").strip().splitlines() == csv_lines
+        page.goto(site + "/")
+        select = "SELECT ?label WHERE { kgr:lupus skos:altLabel ?label }"
+        answer = page.evaluate("q => fetch('/sparql?query=' + encodeURIComponent(q)).then(r => r.json())", select)
+        assert {b["label"]["value"] for b in answer["results"]["bindings"]} == {"SLE", "systemic lupus erythematosus"}
+        graph = page.evaluate(
+            """q => fetch('/sparql', {method: 'POST', body: new URLSearchParams({query: q}),
+                headers: {Accept: 'application/json'}}).then(async r => [r.headers.get('content-type'), await r.json()])""",
+            "CONSTRUCT WHERE { kgr:lupus skos:prefLabel ?l }",
+        )
+        assert graph[0].startswith("application/ld+json")
+        assert "lupus" in json.dumps(graph[1])
     finally:
         context.close()
 

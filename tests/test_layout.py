@@ -19,6 +19,7 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("curation", ("kg.curation",)),
     ("execution", ("kg.execution",)),
     ("graphql", ("kg.graphql",)),
+    ("trapi", ("kg.trapi",)),
     ("web", ("kg.web",)),
     ("entry", ("kg.app", "kg.cli", "kg.__main__")),
 ]

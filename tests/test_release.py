@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from conftest import ROOT, SOURCES, needs_shared_sources
 
 
@@ -89,6 +90,43 @@ def test_kgx_and_sssom(dist: Path) -> None:
     assert len(mappings) == 187
     unverified = [m for m in mappings if m["comment"].startswith("Unverified")]
     assert len(unverified) == 6 and all(float(m["confidence"]) < 0.5 for m in unverified)
+
+
+def test_kgx_edges_carry_biolink_text_mining_evidence(dist: Path) -> None:
+    nodes = list(csv.DictReader((dist / "nodes.tsv").read_text().splitlines(), delimiter="\t"))
+    labels = {n["id"]: {x.casefold() for x in [n["name"], *n["synonym"].split("|")] if x} for n in nodes}
+    edges = list(csv.DictReader((dist / "edges.tsv").read_text().splitlines(), delimiter="\t"))
+    assert {e["primary_knowledge_source"] for e in edges} == {"infores:scad-kg"}
+    assert {e["publications"] for e in edges} == {f"kgr:source-00{n}" for n in range(5)}
+    located = 0
+    for edge in edges:
+        for end in ("subject", "object"):
+            span = edge[f"{end}_location_in_text"]
+            if span:
+                start, stop = (int(x) for x in span.split("|"))
+                assert edge["supporting_text"][start:stop].casefold() in labels[edge[end]], (edge["id"], end)
+                located += 1
+    assert located > len(edges) // 2
+    infertility = next(e for e in edges if e["id"] == "kgr:C003-084")
+    quote = infertility["supporting_text"]
+    spans = [[int(x) for x in infertility[f"{end}_location_in_text"].split("|")] for end in ("subject", "object")]
+    assert [quote[a:b] for a, b in spans] == ["HSCT", "infertility"]
+    # source-002 states its date (2024-09-12); the other sources state none
+    assert {e["supporting_document_year"] for e in edges if e["publications"] == "kgr:source-002"} == {"2024"}
+    assert {e["supporting_document_year"] for e in edges if e["publications"] != "kgr:source-002"} == {""}
+
+
+def test_release_writes_void_and_examples(dist: Path) -> None:
+    from test_metadata import EXAMPLES, check_void, named_queries
+
+    data = rdflib.Graph()
+    for path in sorted((ROOT / "ontology").rglob("*.ttl")):
+        data.parse(path, format="turtle")
+    check_void(rdflib.Graph().parse(dist / "void.ttl", format="turtle"), data)
+    examples = rdflib.Graph().parse(dist / "examples.ttl", format="turtle")
+    assert len(list(examples.query(EXAMPLES))) == len(named_queries())
+    graphs = {q.graph_name.value for q in ox.parse(path=str(dist / "metadata.nq"), format=ox.RdfFormat.N_QUADS)}  # type: ignore[union-attr]
+    assert graphs == {"https://w3id.org/scad/graph/void", "https://w3id.org/scad/graph/examples"}
 
 
 def test_diff_groups_changes_by_entity(tmp_path: Path, dist: Path) -> None:

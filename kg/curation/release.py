@@ -2,8 +2,11 @@
 
 - ``graph.nq`` (one named graph per Turtle file), ``graph.ttl`` (canonical Turtle of the union), ``graph.jsonld``;
 - ``closure.nt``: the graph with what OWL 2 RL (owlrl) infers from it;
-- ``nodes.tsv`` / ``edges.tsv``: KGX, with Biolink categories and predicates, one edge per claim;
+- ``nodes.tsv`` / ``edges.tsv``: KGX, with Biolink categories and predicates, one edge per claim with Biolink's
+  text-mining evidence (the quote as supporting text, where it names the subject and object, the source);
 - ``mappings.sssom.tsv``: every identifier mapping with its verification;
+- ``void.ttl`` (VoID: class and property partitions with their counts), ``examples.ttl`` (the named queries as
+  SHACL SPARQL executables) and both as their named graphs in ``metadata.nq``, to load beside ``graph.nq``;
 - ``stats.json`` and ``manifest.json``.
 """
 
@@ -30,6 +33,7 @@ from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.rdf.turtle import serialize
 from kg.store.backends import memory_store, run
+from kg.store.metadata import examples, metadata_quads, void
 
 SEMAPV = "https://w3id.org/semapv/vocab/"
 STATUS_CONFIDENCE = {
@@ -71,7 +75,28 @@ def kgx_nodes(store: ox.Store, catalog: Catalog, release: str) -> str:
     return _tsv(["id", "category", "name", "synonym", "xref", "provided_by"], rows)
 
 
+INFORES = "infores:scad-kg"
+"""This graph as a knowledge source (not registered in the Translator infores catalogue; see the README)."""
+
+
+def location_in_text(quote: str, labels: Iterable[str]) -> str:
+    """Biolink's ``subject_location_in_text`` / ``object_location_in_text``: the character offsets (start|end) of the
+    first place the quote names the entity by its label or a synonym (longest first, ignoring case); empty where the
+    quote names it otherwise."""
+    caseless = len(quote.casefold()) == len(quote)  # else casefolding would move the offsets: match the case
+    folded = quote.casefold() if caseless else quote
+    for label in sorted({label for label in labels if label}, key=len, reverse=True):
+        wanted = label.casefold() if caseless else label
+        start = folded.find(wanted)
+        if start >= 0 and quote[start : start + len(wanted)].casefold() == label.casefold():
+            return f"{start}|{start + len(wanted)}"
+    return ""
+
+
 def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
+    names: dict[str, list[str]] = {
+        r["entity"]: [r["name"], *r["synonyms"].split("|")] for r in _rows(store, catalog, "release_nodes")
+    }
     rows = []
     for r in _rows(store, catalog, "release_edges"):
         predicate = curie(r["biolink"]) if r["biolink"] else "biolink:related_to"
@@ -83,8 +108,12 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
                 predicate,
                 curie(r["object"]),
                 curie(r["predicate"]),
+                INFORES,
                 curie(r["source"]),
                 r["quote"],
+                location_in_text(r["quote"], names.get(r["subject"], [])),
+                location_in_text(r["quote"], names.get(r["object"], [])),
+                r["date"][:4],
                 level,
                 "automated_agent",
                 r["negated"],
@@ -99,7 +128,11 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
         "object",
         "original_predicate",
         "primary_knowledge_source",
+        "publications",
         "supporting_text",
+        "subject_location_in_text",
+        "object_location_in_text",
+        "supporting_document_year",
         "knowledge_level",
         "agent_type",
         "negated",
@@ -176,6 +209,9 @@ def write_release(
         "nodes.tsv": kgx_nodes(store, catalog, release).encode(),
         "edges.tsv": kgx_edges(store, catalog).encode(),
         "mappings.sssom.tsv": sssom(store, catalog, release).encode(),
+        "void.ttl": serialize(void(store, catalog, release)).encode(),
+        "examples.ttl": serialize(examples(catalog)).encode(),
+        "metadata.nq": ox.serialize(metadata_quads(store, catalog, release), format=ox.RdfFormat.N_QUADS) or b"",
         "stats.json": (
             json.dumps(compute(store, len(data.files), catalog.get("stats")).as_json(), indent=2) + "\n"
         ).encode(),

@@ -31,7 +31,7 @@ from kg.execution.sandbox import FORMATS
 from kg.execution.serialize import Caps, format_for, serialize
 from kg.lru import Lru
 from kg.metrics import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
-from kg.queries.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.queries.formats import GRAPHS, RESULTS, Format, choose
 from kg.queries.text import inline_rows, looks_like_update, query_form, service_calls
 from kg.settings import Settings
 from kg.store.backends import Backend, Bindings, Result, syntax_message
@@ -176,7 +176,7 @@ class Executor:
         fmt = None
         if form is not None:
             offers, what = (RESULTS, "query results") if form in ("SELECT", "ASK") else (GRAPHS, "a graph")
-            fmt = by_name(format_name, offers, what) if format_name else negotiate(accept, offers, what)
+            fmt = choose(format_name, accept, offers, what)
         terms = sorted((v.value, str(t)) for v, t in (bindings or {}).items())
         key_parts = [
             self.release,

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from kg.errors import NotAcceptable, ResultTooLarge
 from kg.namespaces import PREFIXES
-from kg.queries.formats import GRAPHS, RESULTS, Format, by_name, negotiate
+from kg.queries.formats import GRAPHS, RESULTS, Format, choose
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
@@ -62,9 +62,7 @@ def format_for(result: Result, accept: str | None, format_name: str | None) -> F
     """The format of a result whose query form could not be read before running."""
     graph = isinstance(result, (ox.QueryTriples, list))
     offers, what = (GRAPHS, "a graph") if graph else (RESULTS, "query results")
-    if format_name:
-        return by_name(format_name, offers, what)
-    return negotiate(accept, offers, what)
+    return choose(format_name, accept, offers, what)
 
 
 def serialize(result: Result, fmt: Format, caps: Caps) -> bytes:

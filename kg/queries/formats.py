@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -37,27 +38,46 @@ GRAPHS: Final = [
     Format("application/rdf+xml", rdf=ox.RdfFormat.RDF_XML),
 ]
 ALIASES: Final = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-    "text/xml": "application/sparql-results+xml",
-    "text/plain": "application/n-triples",
-    "application/x-turtle": "text/turtle",
+    "application/json": ("application/sparql-results+json", "application/ld+json"),
+    "application/xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "text/xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "text/plain": ("application/n-triples",),
+    "application/x-turtle": ("text/turtle",),
+    "application/turtle": ("text/turtle",),
+    "text/n3": ("text/turtle",),
+    "text/rdf+n3": ("text/turtle",),
+    "application/n3": ("text/turtle",),
+    "application/x-json+ld": ("application/ld+json",),
 }
+"""Media types clients use for the ones served, by what each can mean: JSON is SPARQL JSON for query results and
+JSON-LD for a graph, XML the SPARQL XML or RDF/XML; N3 is served as Turtle, which is N3 without its extensions."""
 SHORT_NAMES: Final = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "ttl": "text/turtle",
-    "turtle": "text/turtle",
-    "nt": "application/n-triples",
-    "ntriples": "application/n-triples",
-    "nq": "application/n-quads",
-    "trig": "application/trig",
-    "jsonld": "application/ld+json",
-    "rdf": "application/rdf+xml",
-    "rdfxml": "application/rdf+xml",
+    "json": ("application/sparql-results+json", "application/ld+json"),
+    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "csv": ("text/csv",),
+    "tsv": ("text/tab-separated-values",),
+    "ttl": ("text/turtle",),
+    "turtle": ("text/turtle",),
+    "n3": ("text/turtle",),
+    "nt": ("application/n-triples",),
+    "ntriples": ("application/n-triples",),
+    "nq": ("application/n-quads",),
+    "trig": ("application/trig",),
+    "jsonld": ("application/ld+json",),
+    "json-ld": ("application/ld+json",),
+    "rdf": ("application/rdf+xml",),
+    "rdfxml": ("application/rdf+xml",),
+    "rdf+xml": ("application/rdf+xml",),
 }
+"""The words of a ``format`` parameter or a file extension, SPARQLWrapper's among them (xml, json, json-ld, n3,
+rdf+xml, turtle, csv, tsv)."""
+
+
+def _offered(media: str, by_type: dict[str, Format]) -> Format | None:
+    for candidate in ALIASES.get(media, (media,)):
+        if candidate in by_type:
+            return by_type[candidate]
+    return None
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
@@ -89,9 +109,9 @@ def negotiate(accept: str | None, offers: list[Format], what: str) -> Format:
     for media, q in parse_accept(accept):
         if q <= 0:
             continue
-        media = ALIASES.get(media, media)
-        if media in by_type:
-            return by_type[media]
+        offered = _offered(media, by_type)
+        if offered is not None:
+            return offered
         if media == "*/*":
             return offers[0]
         if media.endswith("/*"):
@@ -103,12 +123,35 @@ def negotiate(accept: str | None, offers: list[Format], what: str) -> Format:
     raise NotAcceptable(f"cannot serve {what} as {accept!r}; available: {served}")
 
 
+def named(name: str, offers: list[Format]) -> Format | None:
+    """The offer a ``format`` word (json, ttl) or media type names, or None when it names none of them."""
+    by_type = {f.media_type: f for f in offers}
+    word = name.strip().lower()
+    for media in SHORT_NAMES.get(word, (word,)):
+        offered = _offered(media, by_type)
+        if offered is not None:
+            return offered
+    return None
+
+
 def by_name(name: str, offers: list[Format], what: str) -> Format:
-    """A format named by a short name (json, ttl) or a media type, as in a ``format`` parameter or a file extension."""
-    media = SHORT_NAMES.get(name.lower(), name.lower())
-    media = ALIASES.get(media, media)
-    for f in offers:
-        if f.media_type == media:
-            return f
-    names = ", ".join(sorted(k for k, v in SHORT_NAMES.items() if v in {f.media_type for f in offers}))
+    """A format named by a short name (json, ttl) or a media type, as in a file extension or a ``--format``."""
+    found = named(name, offers)
+    if found is not None:
+        return found
+    types = {f.media_type for f in offers}
+    names = ", ".join(sorted(k for k, v in SHORT_NAMES.items() if types & set(v)))
     raise NotAcceptable(f"cannot serve {what} as {name!r}; available: {names}")
+
+
+def choose(name: str | None, accept: str | None, offers: list[Format], what: str) -> Format:
+    """The format of an answer: the one a ``format`` parameter names, else the Accept header decides. Clients send
+    words of their own whatever the query form (SPARQLWrapper sends ``n3`` or ``rdf+xml`` for a SELECT too, and
+    ``csv`` for a CONSTRUCT), so a word that names none of the offers is not an error: Accept decides then."""
+    found = named(name, offers) if name else None
+    return found if found is not None else negotiate(accept, offers, what)
+
+
+def known(names: Sequence[str]) -> str | None:
+    """The first of the ``format`` words that names a format served for some query form."""
+    return next((n for n in names if named(n, RESULTS + GRAPHS) is not None), None)

@@ -14,12 +14,13 @@ import pyoxigraph as ox
 
 from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import PREFIXES, sparql_prologue
-from kg.queries.catalog import NamedQuery
+from kg.queries.catalog import Catalog, NamedQuery
 from kg.queries.text import dataset_clauses, has_dataset_clause, inline_values
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
 from kg.store.embedded import Bindings, Result, query_store, syntax_message
+from kg.store.metadata import metadata_quads
 
 __all__ = ["Bindings", "Result", "syntax_message"]
 
@@ -193,4 +194,7 @@ def open_backend(settings: Settings) -> Backend:
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     if data.errors:
         raise StoreError("the Turtle files do not parse:\n" + "\n".join(e.text() for e in data.errors))
-    return EmbeddedBackend(memory_store(data.quads), release_id(file_hashes(data, settings.ontology_dir)))
+    store = memory_store(data.quads)
+    release = release_id(file_hashes(data, settings.ontology_dir))
+    store.extend(metadata_quads(store, Catalog(settings.queries_dir), release))  # the VoID and examples graphs
+    return EmbeddedBackend(store, release)

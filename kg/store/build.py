@@ -13,8 +13,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import __version__
+from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.store.labels import LABELS_FILE, LabelIndex
+from kg.store.metadata import metadata_quads
 
 BUILD_RECORD = "build.json"
 
@@ -46,9 +48,12 @@ def git_commit(path: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def build_store(data: Dataset, root: Path, target: Path, labels_query: str | None = None) -> dict[str, object]:
+def build_store(
+    data: Dataset, root: Path, target: Path, labels_query: str | None = None, catalog: Catalog | None = None
+) -> dict[str, object]:
     """Bulk-load the parsed files into a new on-disk store at ``target``, replacing any store there only once the
-    new one is complete. Returns the build record."""
+    new one is complete; with ``catalog``, the VoID and examples graphs are added (kg.store.metadata). Returns the
+    build record."""
     hashes = file_hashes(data, root)
     work = target.with_name(f".{target.name}.building")
     if work.exists():
@@ -56,6 +61,8 @@ def build_store(data: Dataset, root: Path, target: Path, labels_query: str | Non
     work.mkdir(parents=True)
     store = ox.Store(str(work / "data"))
     store.bulk_extend(data.quads)
+    if catalog is not None:
+        store.extend(metadata_quads(store, catalog, release_id(hashes)))
     store.optimize()
     triples = len(store)
     store.flush()

@@ -10,8 +10,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from kg.errors import InvalidParameter, NotFound
-from kg.execution.executor import Executor
+from kg.execution.executor import Executor, Plan
 from kg.queries.catalog import Catalog, ParameterError, UnknownQuery
+from kg.queries.formats import known
+from kg.web.pages.results import results_page, wants_table
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.sparql import answer
 
@@ -59,10 +61,11 @@ async def run_query(request: Request) -> Response:
         bindings = query.bind(raw)
     except ParameterError as exc:
         raise InvalidParameter(str(exc)) from None
-    plan = executor.plan(
-        query.text,
-        bindings=bindings,
-        accept=request.headers.get("accept"),
-        format_name=request.query_params.get("format"),
-    )
-    return await answer(request, executor, plan)
+    format_name = known(request.query_params.getlist("format"))
+
+    def plan(name: str | None) -> Plan:
+        return executor.plan(query.text, bindings=bindings, accept=request.headers.get("accept"), format_name=name)
+
+    if format_name is None and wants_table(request):
+        return await results_page(request, executor, query.kind, plan)
+    return await answer(request, executor, plan(format_name))

@@ -7,6 +7,8 @@ from typing import Any
 from kg import __version__
 from kg.queries.catalog import PARAM_TYPES, Catalog, NamedQuery
 from kg.queries.formats import GRAPHS, RESULTS
+from kg.trapi.biolink import biolink
+from kg.trapi.provider import INFORES, TRAPI_VERSION
 
 _SCHEMAS: dict[str, dict[str, Any]] = {
     "iri": {"type": "string", "format": "iri"},
@@ -66,7 +68,10 @@ def operation(query: NamedQuery) -> dict[str, Any]:
             "name": "format",
             "in": "query",
             "required": False,
-            "description": "a format name (json, xml, csv, tsv, ttl, nt, nq, trig, jsonld, rdf) instead of Accept",
+            "description": (
+                "a format name (json, xml, csv, tsv, ttl, n3, nt, nq, trig, jsonld, rdf) instead of Accept; one "
+                "that names no format for the query's form leaves the choice to Accept"
+            ),
             "schema": {"type": "string"},
         }
     )
@@ -132,6 +137,7 @@ def document(catalog: Catalog) -> dict[str, Any]:
                 "responses": {"200": {"description": "the queries", "content": {"application/json": {}}}},
             }
         },
+        **_trapi_paths(),
         "/healthz": {
             "get": {"operationId": "healthz", "summary": "Liveness", "responses": {"200": {"description": "alive"}}}
         },
@@ -143,8 +149,20 @@ def document(catalog: Catalog) -> dict[str, Any]:
         "info": {
             "title": "Stem-cell therapies for autoimmune disease: knowledge graph API",
             "version": __version__,
-            "description": "Read-only SPARQL endpoint and named queries over a curated knowledge graph.",
+            "description": (
+                "Read-only SPARQL endpoint, named queries and a TRAPI knowledge provider over a curated knowledge "
+                f"graph. The TRAPI infores id {INFORES} is a placeholder: it is not registered in the Translator "
+                "infores catalogue."
+            ),
+            "x-translator": {
+                "component": "KP",
+                "infores": INFORES,
+                "biolink-version": biolink().version,
+                "team": [],
+            },
+            "x-trapi": {"version": TRAPI_VERSION, "operations": ["lookup"]},
         },
+        "tags": [{"name": "trapi"}, {"name": "translator"}, {"name": "queries"}],
         "paths": paths,
         "components": {
             "schemas": {
@@ -157,6 +175,33 @@ def document(catalog: Catalog) -> dict[str, Any]:
                         "detail": {"type": "string"},
                     },
                 }
+            }
+        },
+    }
+
+
+def _trapi_paths() -> dict[str, Any]:
+    return {
+        "/trapi/query": {
+            "post": {
+                "operationId": "trapi_query",
+                "summary": f"TRAPI {TRAPI_VERSION} lookup: a one-hop query graph over the claims",
+                "tags": ["trapi", "translator"],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {
+                    "200": {"description": "a TRAPI Response", "content": {"application/json": {}}},
+                    **_errors(400, 413, 415, 422, 503),
+                },
+            }
+        },
+        "/trapi/meta_knowledge_graph": {
+            "get": {
+                "operationId": "trapi_meta_knowledge_graph",
+                "summary": "The node categories, predicates and attributes this provider serves",
+                "tags": ["trapi", "translator"],
+                "responses": {
+                    "200": {"description": "a TRAPI MetaKnowledgeGraph", "content": {"application/json": {}}}
+                },
             }
         },
     }

@@ -16,8 +16,10 @@ from starlette.responses import HTMLResponse, Response
 from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from kg.execution.executor import Answer, Executor, Plan
 from kg.queries.catalog import Catalog
-from kg.queries.formats import GRAPHS, Format, negotiate, parse_accept
+from kg.queries.formats import GRAPHS, Format, known, negotiate, parse_accept
+from kg.queries.text import query_form
 from kg.settings import Settings
+from kg.store.metadata import DATASET, EXAMPLES_GRAPH, VOID_GRAPH
 from kg.web.fastpath import request_key
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -127,22 +129,30 @@ async def sparql(request: Request) -> Response:
     if not queries:
         if request.method == "POST":
             raise BadRequest("no 'query' parameter in the request")
-        return describe_service(request)
+        return await describe_service(request)
     text = queries[0]
     if not text.strip():
         raise BadRequest("the 'query' parameter is empty")
     if len(text.encode("utf-8")) > settings.max_body_bytes:
         raise PayloadTooLarge(f"the query is longer than {settings.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
-    plan = executor.plan(
-        text,
-        default_graphs=[v for n, v in params if n == "default-graph-uri"],
-        named_graphs=[v for n, v in params if n == "named-graph-uri"],
-        accept=request.headers.get("accept"),
-        format_name=next((v for n, v in params if n == "format"), None),
-        base_iri=endpoint_iri(request),
-        untrusted=True,
-    )
-    return await answer(request, executor, plan)
+    format_name = known([v for n, v in params if n == "format"])
+
+    def plan(name: str | None) -> Plan:
+        return executor.plan(
+            text,
+            default_graphs=[v for n, v in params if n == "default-graph-uri"],
+            named_graphs=[v for n, v in params if n == "named-graph-uri"],
+            accept=request.headers.get("accept"),
+            format_name=name,
+            base_iri=endpoint_iri(request),
+            untrusted=True,
+        )
+
+    form = query_form(text)
+    if format_name is None and form is not None and request.app.state.results.wanted(request):
+        page: Response = await request.app.state.results.page(request, executor, form, plan)  # kg.web.pages.results
+        return page
+    return await answer(request, executor, plan(format_name))
 
 
 async def answer(request: Request, executor: Executor, plan: Plan, headers: Mapping[str, str] = NO_HEADERS) -> Response:
@@ -177,19 +187,35 @@ def wants_html(request: Request) -> bool:
     return False
 
 
-def describe_service(request: Request) -> Response:
+async def describe_service(request: Request) -> Response:
     if wants_html(request):
         return yasgui_page(request)
     fmt: Format = negotiate(request.headers.get("accept"), GRAPHS, "the service description")
     assert fmt.rdf is not None
     endpoint = str(request.url.replace(query="", fragment=""))
-    body = ox.serialize(service_description(endpoint), format=fmt.rdf)
+    body = ox.serialize(service_description(endpoint, await metadata(request)), format=fmt.rdf)
     return Response(body, media_type=fmt.content_type, headers={"Vary": "Accept"})
 
 
-def service_description(endpoint: str) -> list[ox.Triple]:
+async def metadata(request: Request) -> list[ox.Triple]:
+    """The VoID and examples graphs of the store (kg.store.metadata), for the service description."""
+    executor: Executor = request.app.state.executor
+    catalog: Catalog = request.app.state.catalog
+    found: list[ox.Triple] = []
+    for graph in (VOID_GRAPH, EXAMPLES_GRAPH):
+        plan = executor.plan(
+            catalog.get("named_graph").text, bindings={ox.Variable("graph"): ox.NamedNode(graph)}, format_name="nt"
+        )
+        answer = await executor.execute(plan)
+        found += [q.triple for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+    return found
+
+
+def service_description(endpoint: str, described: list[ox.Triple] | None = None) -> list[ox.Triple]:
+    """The service; with ``described`` (the VoID and examples graphs), its default dataset is the VoID dataset and the
+    two graphs are its named graphs, their triples included."""
     service = ox.BlankNode("service")
-    dataset = ox.BlankNode("dataset")
+    dataset: ox.NamedNode | ox.BlankNode = ox.NamedNode(DATASET) if described else ox.BlankNode("dataset")
     graph = ox.BlankNode("default")
 
     def sd(name: str) -> ox.NamedNode:
@@ -206,6 +232,14 @@ def service_description(endpoint: str) -> list[ox.Triple]:
         ox.Triple(dataset, sd("defaultGraph"), graph),
         ox.Triple(graph, rdf_type, sd("Graph")),
     ]
+    for n, name in enumerate((VOID_GRAPH, EXAMPLES_GRAPH) if described else ()):
+        named = ox.BlankNode(f"named{n}")
+        triples += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, rdf_type, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), ox.NamedNode(name)),
+        ]
+    triples += described or []
     formats = [
         "http://www.w3.org/ns/formats/SPARQL_Results_JSON",
         "http://www.w3.org/ns/formats/SPARQL_Results_XML",

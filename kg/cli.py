@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, cast
 
 import pyoxigraph as ox
 import typer
@@ -28,6 +28,9 @@ from kg.report import Report, Severity
 from kg.settings import Settings
 from kg.store import build
 from kg.store.backends import Backend, Result, StoreError, memory_store, open_backend, open_store_dir
+
+if TYPE_CHECKING:
+    from kg.curation.validate import Options
 
 app = typer.Typer(
     name="kg",
@@ -82,7 +85,7 @@ def _sources(option: Path | None, settings: Settings) -> Path | None:
     return chosen
 
 
-def _validate(chosen: list[Path], root: Path, settings: Settings, options: Any, what: str) -> Report:
+def _validate(chosen: list[Path], root: Path, settings: Settings, options: Options, what: str) -> Report:
     """Validate; files under the ontology directory are checked in the context of the whole graph."""
     from kg.curation.validate import validate, validate_files
 
@@ -118,7 +121,10 @@ def validate_command(
     no_reasoner: Annotated[bool, typer.Option("--no-reasoner", help="Skip the OWL 2 RL consistency check.")] = False,
     show_all: Annotated[bool, typer.Option("--all", help="List every warning, not the first few per rule.")] = False,
 ) -> None:
-    """Parse, check shapes, quality rules and OWL consistency; with --sources, check quotes against the texts."""
+    """Parse, check shapes, quality rules and OWL consistency; quotes against the texts of --sources or KG_SOURCES_DIR.
+
+    Files under the ontology directory are checked in the context of the whole graph; only their findings are shown.
+    """
     from kg.curation.validate import Options
 
     settings = Settings()

@@ -27,7 +27,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import yaml
-from conftest import ROOT
+from conftest import ROOT, SOURCES, needs_shared_sources
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -744,8 +744,12 @@ def html_text(text: str) -> str:
 def test_release_edges_are_claims_of_the_graph(real: Model, tmp_path: Path) -> None:
     import subprocess
 
+    needs_shared_sources()
     result = subprocess.run(
-        [sys.executable, "-m", "kg", "release", "--output", str(tmp_path)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "kg", "release", "--output", str(tmp_path), "--sources", str(SOURCES), "--allow-dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     with (tmp_path / "edges.tsv").open(encoding="utf-8") as f:

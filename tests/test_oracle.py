@@ -763,7 +763,7 @@ def test_release_edges_are_claims_of_the_graph(real: Model, tmp_path: Path) -> N
                 "id": full(r["id"]),
                 "quote": r["supporting_text"],
                 "predicate": full(r["original_predicate"]),
-                "source": {"id": full(r["primary_knowledge_source"])},
+                "source": {"id": full(r["publications"])},
                 "subject": {"id": full(r["subject"])},
                 "object": {"id": full(r["object"])},
             },

@@ -63,6 +63,9 @@ def test_a_runaway_is_killed_at_the_deadline_and_the_worker_serves_on(tmp_path: 
     log = tmp_path / "serve.log"
     with kg_server(env={"KG_QUERY_TIMEOUT": "2"}, log=log) as s:
         (worker,) = workers(s.process.pid)
+        deadline = time.monotonic() + 30
+        while len(sandbox_pids(worker)) < Settings().sandboxes and time.monotonic() < deadline:
+            time.sleep(0.1)  # the worker is ready with its first sandbox; the others start meanwhile
         before = sandbox_pids(worker)
         assert len(before) == Settings().sandboxes
         outcome: dict[str, Any] = {}

@@ -54,6 +54,7 @@ def serve(settings: Settings, watch: bool = False) -> None:
         server_header=False,
         log_level=logging.INFO,
         timeout_graceful_shutdown=int(settings.query_timeout) + 5,
+        timeout_worker_healthcheck=60,  # a worker loads the store and starts its sandboxes before it is ready
         proxy_headers=True,
         forwarded_allow_ips=settings.trusted_proxies,
     )

@@ -33,6 +33,7 @@ from kg.store.backends import open_backend
 from kg.store.labels import LABELS_FILE, LabelIndex
 from kg.web import openapi
 from kg.web.fastpath import FastPath
+from kg.web.limits import BodyLimit
 from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
 from kg.web.pages.render import HERE
@@ -258,6 +259,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(Observe),
+        Middleware(BodyLimit, limit=settings.max_body_bytes),
         Middleware(FastPath),
         Middleware(
             CORSMiddleware,

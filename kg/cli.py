@@ -18,7 +18,7 @@ from kg.curation import stats, summary
 from kg.errors import KgError
 from kg.queries.catalog import Catalog, ParameterError, QueryError, UnknownQuery, parse_query, term_text
 from kg.queries.formats import GRAPHS, RESULTS, by_name
-from kg.queries.text import looks_like_update
+from kg.queries.text import check_depth, lex, looks_like_update
 from kg.rdf.dataset import SourceError, read_sources
 from kg.report import Report, Severity
 from kg.settings import Settings
@@ -305,7 +305,12 @@ def sparql_command(
 ) -> None:
     """Run a SPARQL query against the configured store (read-only)."""
     text = sys.stdin.read() if query == "-" else query
-    if looks_like_update(text):
+    lexed = lex(text)
+    try:
+        check_depth(lexed)
+    except KgError as exc:
+        fail(exc.message)
+    if looks_like_update(lexed):
         fail("updates are not run: the store is derived from the Turtle files; edit those instead")
     backend = _backend()
     try:

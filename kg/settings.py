@@ -40,8 +40,19 @@ class Settings(BaseSettings):
     """Most rows (or triples) one answer may hold; larger answers are refused with 422."""
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     """Largest request body accepted; larger ones are refused with 413."""
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16_384
+    """Largest request line and headers together; larger ones are refused with 431 (by `kg serve`)."""
+    header_timeout: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds a client may take to send a request's line and headers (408 after that, by `kg serve`)."""
+    keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
+    """Seconds an idle keep-alive connection stays open."""
+    max_connections: Annotated[int, Field(ge=1)] = 1000
+    """Connections (and requests in progress) one worker serves at once; beyond, new ones get 503."""
     max_result_bytes: Annotated[int, Field(ge=1024)] = 64_000_000
     """Largest serialized answer."""
+    max_query_depth: Annotated[int, Field(ge=8, le=2000)] = 400
+    """Deepest nesting of groups, lists and blank nodes (``{``, ``(``, ``[``) in a SPARQL query; deeper is refused
+    with 400 before the engine's recursive parser sees it."""
     query_threads: Annotated[int, Field(ge=1)] = 16
     """Queries running at once in one worker process."""
     cache_entries: Annotated[int, Field(ge=0)] = 4096

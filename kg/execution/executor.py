@@ -23,12 +23,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
-from kg.errors import Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
+from kg.errors import BadRequest, Forbidden, NotAcceptable, QuerySyntaxError, QueryTimeout, ResultTooLarge
 from kg.lru import Lru
 from kg.metrics import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.namespaces import PREFIXES
 from kg.queries.formats import GRAPHS, RESULTS, Format, by_name, negotiate
-from kg.queries.text import inline_rows, looks_like_update, query_form, service_calls
+from kg.queries.text import (
+    check_depth,
+    dataset_clauses,
+    inline_rows,
+    lex,
+    line_column,
+    looks_like_update,
+    query_form,
+    service_calls,
+)
 from kg.settings import Settings
 from kg.store.backends import Backend, Bindings, Result, syntax_message
 
@@ -172,16 +181,31 @@ class Executor:
         accept: str | None = None,
         format_name: str | None = None,
     ) -> Plan:
-        """Everything that can be decided before running: refusals, the format, the cache key and the ETag."""
-        for call in service_calls(text):
+        """Everything that can be decided before running: refusals, the format, the cache key and the ETag. Linear in
+        the length of ``text``; routes run it off the event loop for long texts."""
+        lexed = lex(text, self.settings.max_query_depth)
+        check_depth(lexed, self.settings.max_query_depth)
+        for call in service_calls(lexed):
             if not call.is_iri or call.target not in self.settings.service_allowlist:
+                where = line_column(text, call.position)
                 raise Forbidden(
-                    f"SERVICE {call.target or '(no endpoint)'} is not allowed: this endpoint makes no outbound "
-                    "requests for clients (allowed endpoints are listed in KG_SERVICE_ALLOWLIST)"
+                    f"SERVICE {call.target or '(no endpoint)'} (at {where}) is not allowed: this endpoint makes no "
+                    "outbound requests for clients (allowed endpoints are listed in KG_SERVICE_ALLOWLIST; the "
+                    "letters 'service' outside strings, IRIs and comments count as a SERVICE clause)"
                 )
-        if looks_like_update(text):
+        if lexed.unterminated is not None:
+            raise QuerySyntaxError(
+                f"malformed query: the string that starts at {line_column(text, lexed.unterminated)} never ends"
+            )
+        if looks_like_update(lexed):
             raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
-        form = query_form(text)
+        clauses = dataset_clauses(lexed)
+        if clauses and (default_graphs or named_graphs):
+            raise BadRequest(
+                f"the query has a {clauses[0]} clause and the request names graphs (default-graph-uri or "
+                "named-graph-uri): give the dataset one way, not both"
+            )
+        form = query_form(lexed)
         fmt = None
         if form is not None:
             offers, what = (RESULTS, "query results") if form in ("SELECT", "ASK") else (GRAPHS, "a graph")

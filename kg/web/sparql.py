@@ -3,9 +3,11 @@ refused; with no query, the service description (for machines) or a YASGUI page 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 from collections.abc import Mapping
+from functools import partial
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
@@ -20,6 +22,8 @@ from kg.queries.formats import GRAPHS, Format, negotiate, parse_accept
 from kg.settings import Settings
 from kg.web.fastpath import request_key
 
+LONG_TEXT = 16_384
+"""Longer query texts are scanned (linear, but a megabyte takes about a second) off the event loop."""
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORM = "application/x-www-form-urlencoded"
 
@@ -109,13 +113,15 @@ async def sparql(request: Request) -> Response:
         raise BadRequest("the 'query' parameter is empty")
     if len(text.encode("utf-8")) > settings.max_body_bytes:
         raise PayloadTooLarge(f"the query is longer than {settings.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
-    plan = executor.plan(
+    planning = partial(
+        executor.plan,
         text,
         default_graphs=[v for n, v in params if n == "default-graph-uri"],
         named_graphs=[v for n, v in params if n == "named-graph-uri"],
         accept=request.headers.get("accept"),
         format_name=next((v for n, v in params if n == "format"), None),
     )
+    plan = planning() if len(text) <= LONG_TEXT else await asyncio.to_thread(planning)
     return await answer(request, executor, plan)
 
 

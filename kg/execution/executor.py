@@ -374,15 +374,18 @@ class Executor:
         return kept
 
     def _check_rows(self, body: bytes, fmt: Format) -> None:
-        """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least 3 bytes in every format, so only large
-        bodies need counting."""
+        """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least one byte in TSV (an empty row is a line
+        feed), two in CSV and three in the other formats, so only bodies larger than that many rows need counting."""
         limit = self.settings.max_rows
-        if len(body) <= limit * 3:
+        smallest = {ox.QueryResultsFormat.TSV: 1, ox.QueryResultsFormat.CSV: 2}.get(fmt.results, 3)  # type: ignore[arg-type]
+        if len(body) <= limit * smallest:
             return
         if fmt.rdf is not None:
             rows = sum(1 for _ in ox.parse(body, fmt.rdf))
         elif fmt.results is ox.QueryResultsFormat.CSV:
-            rows = max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
+            rows = max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1)
+        elif fmt.results is ox.QueryResultsFormat.TSV:  # a TSV term never holds a raw line feed
+            rows = max(0, body.count(b"\n") - 1)
         else:
             assert fmt.results is not None
             parsed = ox.parse_query_results(body, fmt.results)

@@ -154,6 +154,14 @@ def dataset_clauses(lexed: Lexed) -> list[str]:
     return ["FROM NAMED" if m.group(1) else "FROM" for m in _FROM.finditer(lexed.masked)]
 
 
+_FROM_LETTERS = re.compile(r"[Ff][Rr][Oo][Mm]")
+
+
+def names_dataset(text: str) -> bool:
+    """True when the query has a FROM or FROM NAMED clause (a quick look first: most texts have no 'from' at all)."""
+    return _FROM_LETTERS.search(text) is not None and bool(dataset_clauses(lex(text)))
+
+
 @dataclass(frozen=True)
 class ServiceCall:
     target: str

@@ -12,10 +12,10 @@ from typing import Protocol
 import httpx
 import pyoxigraph as ox
 
-from kg.errors import BackendUnavailable, QuerySyntaxError
+from kg.errors import BackendUnavailable, BadRequest, QuerySyntaxError
 from kg.namespaces import PREFIXES, sparql_prologue
 from kg.queries.catalog import NamedQuery
-from kg.queries.text import inline_values
+from kg.queries.text import inline_values, names_dataset
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
@@ -94,7 +94,8 @@ class EmbeddedBackend:
         try:
             return self.store.query(
                 inline_values(text, bindings or {}),
-                use_default_graph_as_union=not default_graphs,
+                # the union of the graphs is the default graph unless the request or the query names a dataset
+                use_default_graph_as_union=not default_graphs and not names_dataset(text),
                 prefixes=PREFIXES,
                 default_graph=[ox.NamedNode(g) for g in default_graphs] or None,
                 named_graphs=[ox.NamedNode(g) for g in named_graphs] or None,
@@ -150,6 +151,11 @@ class RemoteBackend:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
     ) -> Result:
+        if names_dataset(text):
+            raise BadRequest(
+                "FROM and FROM NAMED are not honoured by the remote SPARQL backend (its default graph is the union "
+                "of the graphs); name the graphs with default-graph-uri and named-graph-uri instead"
+            )
         form: list[tuple[str, str]] = [("query", PROLOGUE + inline_values(text, bindings or {}))]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]

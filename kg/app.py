@@ -234,6 +234,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         None,  # type: ignore[arg-type]  # the lifespan provides the services
         debug=settings.debug,
         max_body_bytes=settings.max_body_bytes,
+        max_result_bytes=settings.max_result_bytes,
         allowlist=allowed_documents(settings.queries_dir / "graphql") if settings.graphql_allowlist_only else None,
     )
     pages = Pages(settings.queries_dir)

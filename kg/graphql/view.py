@@ -4,6 +4,7 @@ persisted queries (by SHA-256, with an optional allow-list for production), a bo
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         debug: bool,
         max_body_bytes: int,
+        max_result_bytes: int = 64_000_000,
         allowlist: dict[str, str] | None,
         persisted_entries: int = 2048,
     ) -> None:
@@ -45,10 +47,19 @@ class GraphQLView(GraphQL[Context, None]):
         self.services = services
         self.debug_all = debug
         self.max_body_bytes = max_body_bytes
+        self.max_result_bytes = max_result_bytes
         self.allowlist = allowlist
         self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})))
         for digest, text in (allowlist or {}).items():
             self.persisted.put(digest, text)
+
+    def encode_json(self, data: object) -> str | bytes:
+        """The answer as JSON, or an error in its place when it is larger than KG_MAX_RESULT_BYTES."""
+        text = json.dumps(data, separators=(",", ":"))
+        if len(text) <= self.max_result_bytes:
+            return text
+        message = f"the answer is larger than {self.max_result_bytes} bytes (KG_MAX_RESULT_BYTES); ask for less"
+        return json.dumps({"data": None, "errors": [{"message": message}]}, separators=(",", ":"))
 
     async def get_context(self, request: Request | Any, response: Response | Any) -> Context:
         debug = self.debug_all or request.headers.get(DEBUG_HEADER, "") in ("1", "true")

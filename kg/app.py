@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -77,6 +77,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     else:
         detail = str(exc.detail)
     return error_response(request, exc.status_code, str(exc.detail), detail, dict(exc.headers or {}))
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away before sending its whole request: nobody to answer, nothing to log as a fault."""
+    return Response(status_code=400)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -275,7 +280,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={KgError: kg_error, HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            KgError: kg_error,
+            HTTPException: http_error,
+            ClientDisconnect: client_gone,
+            Exception: server_error,
+        },
     )
 
 

@@ -395,6 +395,10 @@ def build_command(
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
     from kg.curation.validate import Options, validate
 
+    try:
+        build.check_target(store)
+    except build.BuildError as exc:
+        fail(str(exc))
     settings = Settings()
     options = Options(settings.queries_dir, reasoner=not no_reasoner)
     report = validate([settings.ontology_dir], options, settings.ontology_dir)
@@ -405,7 +409,10 @@ def build_command(
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
     labels = Catalog(settings.queries_dir).get("entity_labels").text
-    record = build.build_store(data, settings.ontology_dir, store, labels)
+    try:
+        record = build.build_store(data, settings.ontology_dir, store, labels)
+    except build.BuildError as exc:
+        fail(str(exc))
     elapsed = time.perf_counter() - started
     out.print(f"{store}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False)
 

@@ -19,6 +19,7 @@ from kg.queries.text import inline_values, names_dataset
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
+from kg.store.labels import LABELS_FILE, LabelIndex, LabelIndexError
 
 Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
@@ -125,6 +126,12 @@ def open_store_dir(path: Path) -> tuple[ox.Store, dict[str, object]]:
         raise StoreError(f"{record_path} is not a readable build record ({exc})") from None
     if not isinstance(record, dict) or not isinstance(record.get("release"), str):
         raise StoreError(f"{record_path} has no 'release'; rebuild the store with `kg build`")
+    labels = path / LABELS_FILE
+    if labels.exists():  # built beside the store by `kg build` (otherwise built at start-up)
+        try:
+            LabelIndex.open(labels).connection.close()
+        except LabelIndexError as exc:
+            raise StoreError(str(exc)) from None
     try:
         store = ox.Store.read_only(str(path / "data"))
     except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError

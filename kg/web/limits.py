@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from functools import cache
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -54,9 +55,9 @@ class LimitedHttpTools(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self.refused:
             return
-        if not self.reading_head and (self.cycle is None or self.cycle.response_complete):
-            self._start_head()  # the next request on a kept-alive connection
         if self.reading_head:
+            if self.head_timer is None:
+                self._arm()
             limit = _settings().max_header_bytes
             window = self.tail + data[: max(0, limit - self.head_bytes) + 4]
             if b"\r\n\r\n" not in window and self.head_bytes + len(data) > limit:
@@ -75,11 +76,11 @@ class LimitedHttpTools(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
 
-    def _start_head(self) -> None:
-        self.reading_head = True
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.reading_head = True  # whatever comes next on this connection is the head of the next request
         self.head_bytes = 0
         self.tail = b""
-        self._arm()
 
     def _refuse(self, status: int, reason: str, detail: str) -> None:
         self.refused = True
@@ -116,6 +117,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        problem = query_string_problem(scope["query_string"])
+        if problem is not None:
+            await send_refusal(send, 400, "Bad Request", problem)
+            return
         received = 0
 
         async def counted() -> Message:
@@ -140,6 +145,18 @@ class BodyLimit:
             if started:
                 raise
             await send_refusal(send, 413, "Content Too Large", exc.message)
+
+
+def query_string_problem(query: bytes) -> str | None:
+    """Why a query string cannot be read as UTF-8 (Starlette would silently put U+FFFD in its place), or None."""
+    if b"%" not in query and query.isascii():
+        return None
+    raw = unquote_to_bytes(query.replace(b"+", b" "))
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the query string is not valid UTF-8 (byte {exc.start} once percent-decoded); encode it as UTF-8"
+    return None
 
 
 async def send_refusal(send: Send, status: int, title: str, detail: str) -> None:

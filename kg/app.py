@@ -208,6 +208,7 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         kinds=kinds,
         batching=settings.graphql_batching,
         cache_entries=settings.cache_entries if caching else 0,
+        cache_bytes=settings.cache_bytes // 4,
     )
 
 

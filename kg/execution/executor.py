@@ -71,6 +71,11 @@ class Answer:
     cached: bool = False
 
 
+def _rows_size(rows: list[dict[str, Term]]) -> int:
+    """About how many bytes the rows of a SELECT hold in memory."""
+    return 64 + sum(72 + sum(len(name) + len(term.value) + 120 for name, term in row.items()) for row in rows)
+
+
 class _Answers(Lru[str, Answer]):
     """Serialized answers by plan key, bounded in entries and bytes; every lookup is counted in the metrics."""
 
@@ -156,12 +161,14 @@ class Executor:
         self.settings = settings
         self.retire = retire
         entries = settings.cache_entries if backend.cacheable else 0
-        self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body))
-        self.requests: dict[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = {}
+        self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body) + 200)
+        self.requests: Lru[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = Lru(
+            entries, settings.cache_bytes // 16, lambda found: 200 + sum(len(k) + len(v) for k, v in found[1].items())
+        )
         """GET requests already answered (path, query string, Accept) -> the cache key of their answer and the headers
         their route adds to it (see kg.web.fastpath)."""
-        self.row_cache: Lru[str, list[dict[str, Term]]] = Lru(entries)
-        self.graphql_answers: Lru[str, bytes] = Lru(entries)
+        self.row_cache: Lru[str, list[dict[str, Term]]] = Lru(entries, settings.cache_bytes // 4, _rows_size)
+        self.graphql_answers: Lru[str, bytes] = Lru(entries, settings.cache_bytes // 4, len)
         """GraphQL answers without errors, by the SHA-256 of the request body (see kg.web.fastpath)."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
@@ -273,9 +280,7 @@ class Executor:
         """Note that this exact GET request is answered by the cached answer ``key`` with ``headers`` added, so a
         repeat can be served before routing."""
         if self.backend.cacheable and self.cache.entries:
-            if len(self.requests) >= self.cache.entries:
-                self.requests.clear()
-            self.requests[request] = (key, headers)
+            self.requests.put(request, (key, headers))
 
     def answered(self, request: tuple[str, bytes, bytes]) -> tuple[Answer, Mapping[str, str]] | None:
         found = self.requests.get(request)

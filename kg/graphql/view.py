@@ -65,6 +65,7 @@ class GraphQLView(GraphQL[Context, None]):
         max_result_bytes: int = 64_000_000,
         allowlist: dict[str, str] | None,
         persisted_entries: int = 2048,
+        persisted_bytes: int = 16_000_000,
     ) -> None:
         super().__init__(build_schema(mask=not debug), graphql_ide="graphiql", allow_queries_via_get=True)
         self.services = services
@@ -72,7 +73,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.max_body_bytes = max_body_bytes
         self.max_result_bytes = max_result_bytes
         self.allowlist = allowlist
-        self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})))
+        self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})), persisted_bytes)
         for digest, text in (allowlist or {}).items():
             self.persisted.put(digest, text)
 

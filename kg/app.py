@@ -38,7 +38,7 @@ from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
 from kg.web.pages.render import HERE
 from kg.web.pages.routes import Pages, prefers_html
-from kg.web.reload import validated
+from kg.web.reload import Busy, forget, validated
 from kg.web.sparql import sparql
 
 log = logging.getLogger("kg.app")
@@ -149,7 +149,10 @@ async def reload(request: Request) -> Response:
     if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
         raise Forbidden("the admin token is not valid")
     previous = request.app.state.executor.release
-    problems = await validated(settings)
+    try:
+        problems, loaded = await validated(settings)
+    except Busy:
+        return JSONResponse({"status": "already reloading", "release": previous}, status_code=202)
     if problems:
         RELOADS.labels("refused").inc()
         log.error("reload refused: the files do not validate", extra={"errors": problems[:20]})
@@ -159,7 +162,10 @@ async def reload(request: Request) -> Response:
         RELOADS.labels("restart").inc()
         os.kill(os.getppid(), signal.SIGHUP)
         return JSONResponse({"status": "restarting workers", "previous": previous}, status_code=202)
-    await request.app.state.swap()
+    try:
+        await request.app.state.swap(loaded)
+    finally:
+        forget(loaded, settings)
     RELOADS.labels("reloaded").inc()
     release = request.app.state.executor.release
     log.info("reloaded", extra={"release": release, "previous": previous})
@@ -215,9 +221,10 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
-    async def open_runtime(app: Starlette) -> None:
-        """Open a backend and everything built on it, then swap them in with plain assignments."""
-        backend = await asyncio.to_thread(open_backend, settings)
+    async def open_runtime(app: Starlette, loaded: Settings | None = None) -> None:
+        """Open a backend (from the files of ``loaded``: a validated snapshot) and everything built on it, then swap
+        them in with plain assignments."""
+        backend = await asyncio.to_thread(open_backend, loaded or settings)
         executor = Executor(backend, settings, _retirement(settings))
         services = await graphql_services(executor, app.state.catalog, settings)
         app.state.executor = executor
@@ -229,7 +236,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.catalog = Catalog(settings.queries_dir)
         app.state.pages = pages
         app.state.graphql = graphql
-        app.state.swap = lambda: open_runtime(app)
+        app.state.swap = lambda loaded=None: open_runtime(app, loaded)
         await open_runtime(app)
         try:
             yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -442,14 +443,24 @@ def serve_command(
             fail(str(exc))
         del opened
     elif settings.sparql_url is None:
+        from kg.web.reload import relocate, serve_snapshots
+
+        settings = serve_snapshots(settings)  # the workers load exactly the copy validated here
         options = Options(settings.queries_dir, reasoner=False)
         report = validate([settings.ontology_dir], options, settings.ontology_dir)
+        if settings.ontology_source is not None:
+            report = relocate(report, settings.ontology_dir, settings.ontology_source)
         if not report.ok:
+            shutil.rmtree(settings.ontology_dir.parent, ignore_errors=True)
             _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
             fail("not serving files that do not validate; fix them or serve a store built earlier with --store")
     from kg.web.server import serve
 
-    serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
+    try:
+        serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
+    finally:
+        if settings.ontology_source is not None:
+            shutil.rmtree(settings.ontology_dir.parent, ignore_errors=True)
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
 
     ontology_dir: Path = PROJECT_DIR / "ontology"
     """The Turtle files: ontology, shapes and data (the source of truth)."""
+    ontology_source: Path | None = None
+    """Set by `kg serve`: the files curators edit, of which ``ontology_dir`` is the last validated snapshot."""
     queries_dir: Path = PROJECT_DIR / "queries"
     """The named queries; quality rules live in its ``checks/`` folder."""
 

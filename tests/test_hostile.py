@@ -7,6 +7,7 @@ worker above its memory cap or growing over a run of distinct requests."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
@@ -17,10 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import ROOT
 from servers import HOST, kg_server, workers
 from typer.testing import CliRunner
 
 from kg.cli import app as cli
+from kg.settings import Settings
+from kg.store.backends import open_backend
+from kg.web.reload import Watcher, forget, prepare
 
 DEADLINE = 5.0
 MEMORY_CAP = 1_500_000_000
@@ -678,3 +683,30 @@ def test_build_replaces_only_a_store_and_a_corrupt_label_index_stops_the_start(t
     (store / "labels.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4096)
     started = runner.invoke(cli, ["serve", "--store", str(store)])
     assert started.exit_code == 2 and "label index" in started.output, started.output
+
+
+def test_reload_loads_the_snapshot_it_validated_and_the_watcher_survives_broken_files(tmp_path: Path) -> None:
+    source = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", source)
+    settings = Settings(ontology_dir=source)
+    problems, loaded = prepare(settings)
+    assert problems == [] and loaded.ontology_dir != source
+    validated_release = open_backend(loaded).release
+    (source / "data" / "claims" / "source-001.ttl").write_text("half-written @prefix")  # a curator mid-save
+    assert open_backend(loaded).release == validated_release  # what is loaded is the copy that was validated
+    forget(loaded, settings)
+    assert not loaded.ontology_dir.exists()
+
+    notified = threading.Event()
+    watcher = Watcher(settings, interval=0.2, notify=notified.set)
+    watcher.start()
+    try:
+        (source / "data" / "broken.ttl").write_bytes(b"<a> <b> '\xff' .\n")  # not UTF-8: used to end the watcher
+        time.sleep(2)
+        assert watcher.is_alive() and not notified.is_set()
+        (source / "data" / "broken.ttl").unlink()
+        shutil.copy(ROOT / "ontology" / "data" / "claims" / "source-001.ttl", source / "data" / "claims")
+        assert notified.wait(60), "a valid change after a broken one reloads"
+        assert watcher.is_alive()
+    finally:
+        watcher.stopped.set()

@@ -7,6 +7,7 @@ import ctypes
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -56,6 +57,11 @@ def check_target(target: Path) -> None:
     """Refuse a target that ``kg build`` did not make: a file, or a directory that holds anything but a store."""
     if target.is_symlink() or (target.exists() and not target.is_dir()):
         raise BuildError(f"{target} exists and is not a directory; `kg build --store` writes a store directory")
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise BuildError(f"cannot write a store at {target}: {existing} is not a writable directory")
     if target.is_dir() and any(target.iterdir()) and not (target / BUILD_RECORD).is_file():
         raise BuildError(
             f"{target} is a directory that is not a store (it has no {BUILD_RECORD}); not replacing it: "

@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     cache_entries: Annotated[int, Field(ge=0)] = 4096
     """Answers kept in the cache of one worker (0: no caching)."""
     cache_bytes: Annotated[int, Field(ge=0)] = 64_000_000
-    """Answer cache of one worker: total bytes, keys included; the row, GraphQL-answer and card caches get a quarter each."""
+    """Bytes of the answer cache of one worker, keys included (the row, GraphQL and card caches get a quarter each)."""
     service_allowlist: list[str] = []
     """SPARQL SERVICE endpoints a query may call; empty: SERVICE is refused."""
     cors_origins: list[str] = ["*"]

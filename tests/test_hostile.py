@@ -27,7 +27,7 @@ from kg.app import create_app
 from kg.cli import app as cli
 from kg.settings import Settings
 from kg.store.backends import open_backend
-from kg.web.reload import Watcher, forget, prepare
+from kg.web.reload import Busy, Watcher, forget, one_at_a_time, prepare
 
 DEADLINE = 5.0
 MEMORY_CAP = 1_500_000_000
@@ -779,3 +779,21 @@ def test_the_most_expensive_accepted_graphql_query_finishes_within_the_deadline(
         assert "errors" not in answer, answer["errors"][:2]
         hits = answer["data"]["search"]
         assert len(hits) == 13 and sum(len(hit["entity"]["relations"]) for hit in hits) > 13
+
+
+def test_a_reload_asked_for_during_another_joins_it(tmp_path: Path) -> None:
+    """Reloads run one at a time: while one holds the lock, another is told it is already running (and nothing is
+    validated or loaded twice)."""
+    settings = Settings(ontology_dir=ROOT / "ontology", ontology_source=ROOT / "ontology")
+    folder = tmp_path / "snapshots"
+    with one_at_a_time(folder), pytest.raises(Busy), one_at_a_time(folder):
+        pass
+    with one_at_a_time(folder):  # free again once the first is done
+        pass
+    notified: list[bool] = []
+    watcher = Watcher(
+        settings.model_copy(update={"ontology_dir": folder / "current"}), notify=lambda: notified.append(True)
+    )
+    with one_at_a_time(folder):
+        watcher.reload()  # joins the running reload instead of validating again
+    assert notified == [] and not list(folder.glob("release-*"))

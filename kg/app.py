@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -38,12 +38,13 @@ from kg.trapi.biolink import biolink
 from kg.trapi.provider import Provider
 from kg.web import openapi
 from kg.web.fastpath import FastPath
+from kg.web.limits import BodyLimit
 from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
 from kg.web.pages.render import HERE
 from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
-from kg.web.reload import validated
+from kg.web.reload import Busy, forget, validated
 from kg.web.sparql import sparql
 from kg.web.trapi import meta_knowledge_graph, trapi_query
 
@@ -84,6 +85,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     else:
         detail = str(exc.detail)
     return error_response(request, exc.status_code, str(exc.detail), detail, dict(exc.headers or {}))
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away before sending its whole request: nobody to answer, nothing to log as a fault."""
+    return Response(status_code=400)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -151,7 +157,10 @@ async def reload(request: Request) -> Response:
     if not hmac.compare_digest(token.encode(), settings.admin_token.encode()):
         raise Forbidden("the admin token is not valid")
     previous = request.app.state.executor.release
-    problems = await validated(settings)
+    try:
+        problems, loaded = await validated(settings)
+    except Busy:
+        return JSONResponse({"status": "already reloading", "release": previous}, status_code=202)
     if problems:
         RELOADS.labels("refused").inc()
         log.error("reload refused: the files do not validate", extra={"errors": problems[:20]})
@@ -161,7 +170,10 @@ async def reload(request: Request) -> Response:
         RELOADS.labels("restart").inc()
         os.kill(os.getppid(), signal.SIGHUP)
         return JSONResponse({"status": "restarting workers", "previous": previous}, status_code=202)
-    await request.app.state.swap()
+    try:
+        await request.app.state.swap(loaded)
+    finally:
+        forget(loaded, settings)
     RELOADS.labels("reloaded").inc()
     release = request.app.state.executor.release
     log.info("reloaded", extra={"release": release, "previous": previous})
@@ -216,6 +228,7 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         kinds=kinds,
         batching=settings.graphql_batching,
         cache_entries=settings.cache_entries if caching else 0,
+        cache_bytes=settings.cache_bytes // 4,
     )
 
 
@@ -268,9 +281,10 @@ def network_refusal(pool: SandboxPool | None, settings: Settings) -> str | None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
-    async def open_runtime(app: Starlette) -> None:
-        """Open a backend and everything built on it, then swap them in with plain assignments."""
-        backend = await asyncio.to_thread(open_backend, settings)
+    async def open_runtime(app: Starlette, loaded: Settings | None = None) -> None:
+        """Open a backend (from the files of ``loaded``: a validated snapshot) and everything built on it, then swap
+        them in with plain assignments."""
+        backend = await asyncio.to_thread(open_backend, loaded or settings)
         pool = await sandbox_pool(backend, settings)
         executor = Executor(backend, settings, _retirement(settings), pool)
         executor.refusal = network_refusal(pool, settings)
@@ -289,7 +303,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.results = Tables()
         app.state.trapi = Provider(biolink())
         app.state.graphql = graphql
-        app.state.swap = lambda: open_runtime(app)
+        app.state.swap = lambda loaded=None: open_runtime(app, loaded)
         await open_runtime(app)
         try:
             yield
@@ -302,6 +316,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         None,  # type: ignore[arg-type]  # the lifespan provides the services
         debug=settings.debug,
         max_body_bytes=settings.max_body_bytes,
+        max_result_bytes=settings.max_result_bytes,
         allowlist=allowed_documents(settings.queries_dir / "graphql") if settings.graphql_allowlist_only else None,
     )
     pages = Pages(settings.queries_dir)
@@ -330,6 +345,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(Observe),
+        Middleware(BodyLimit, limit=settings.max_body_bytes),
         Middleware(FastPath),
         Middleware(
             CORSMiddleware,
@@ -344,7 +360,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=lifespan,
-        exception_handlers={KgError: kg_error, HTTPException: http_error, Exception: server_error},
+        exception_handlers={
+            KgError: kg_error,
+            HTTPException: http_error,
+            ClientDisconnect: client_gone,
+            Exception: server_error,
+        },
     )
 
 

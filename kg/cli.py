@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import shutil
 import socket
 import sys
 import time
@@ -22,7 +23,7 @@ from kg.curation import stats, summary
 from kg.errors import KgError
 from kg.queries.catalog import Catalog, ParameterError, QueryError, UnknownQuery, parse_query, term_text
 from kg.queries.formats import GRAPHS, RESULTS, by_name
-from kg.queries.text import looks_like_update
+from kg.queries.text import check_depth, lex, looks_like_update
 from kg.rdf.dataset import SourceError, read_sources
 from kg.report import Report, Severity
 from kg.settings import Settings
@@ -375,7 +376,12 @@ def sparql_command(
 ) -> None:
     """Run a SPARQL query against the configured store (read-only)."""
     text = sys.stdin.read() if query == "-" else query
-    if looks_like_update(text):
+    lexed = lex(text)
+    try:
+        check_depth(lexed)
+    except KgError as exc:
+        fail(exc.message)
+    if looks_like_update(lexed):
         fail("updates are not run: the store is derived from the Turtle files; edit those instead")
     backend = _backend()
     try:
@@ -487,6 +493,10 @@ def build_command(
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
     from kg.curation.validate import Options
 
+    try:
+        build.check_target(store)
+    except build.BuildError as exc:
+        fail(str(exc))
     settings = Settings()
     options = Options(settings.queries_dir, sources_dir=_sources(sources, settings), reasoner=not no_reasoner)
     report = _validate([settings.ontology_dir], settings.ontology_dir, settings, options, "validating")
@@ -499,8 +509,11 @@ def build_command(
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     started = time.perf_counter()
     catalog = Catalog(settings.queries_dir)
-    with progress("loading the store"):
-        record = build.build_store(data, settings.ontology_dir, store, catalog.get("entity_labels").text, catalog)
+    try:
+        with progress("loading the store"):
+            record = build.build_store(data, settings.ontology_dir, store, catalog.get("entity_labels").text, catalog)
+    except build.BuildError as exc:
+        fail(str(exc))
     elapsed = time.perf_counter() - started
     out.print(
         f"{shown(store)}: release {record['release']}, {record['quads']} quads, built in {elapsed:.1f} s", markup=False
@@ -537,14 +550,20 @@ def serve_command(
         backend, release = f"on-disk store {shown(settings.store_dir)}", str(record["release"])
         checked = "done by kg build"
     else:
+        from kg.web.reload import relocate, serve_snapshots
+
+        settings = serve_snapshots(settings)  # the workers load exactly the copy validated here
         options = Options(settings.queries_dir, sources_dir=_sources(None, settings), reasoner=False)
         with progress("validating"):
             report = validate([settings.ontology_dir], options, settings.ontology_dir)
+        if settings.ontology_source is not None:
+            report = relocate(report, settings.ontology_dir, settings.ontology_source)
         if not report.ok:
+            shutil.rmtree(settings.ontology_dir.parent, ignore_errors=True)
             _print_report(report, sum(report.timings.values()), WARNINGS_PER_RULE)
             fail("not serving files that do not validate; fix them or serve a store built earlier with --store")
         data = read_sources([settings.ontology_dir], settings.ontology_dir)
-        backend = f"embedded, from {shown(settings.ontology_dir)}"
+        backend = f"embedded, from {shown(settings.ontology_source or settings.ontology_dir)}"
         release = build.release_id(build.file_hashes(data, settings.ontology_dir))
         quotes = "quotes checked" if options.sources_dir is not None else "quotes not checked"
         checked = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s), {quotes}"
@@ -558,7 +577,11 @@ def serve_command(
     out.file.flush()
     from kg.web.server import serve
 
-    serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
+    try:
+        serve(settings, watch=watch and settings.sparql_url is None and settings.store_dir is None)
+    finally:
+        if settings.ontology_source is not None:
+            shutil.rmtree(settings.ontology_dir.parent, ignore_errors=True)
 
 
 def _port_is_free(host: str, port: int) -> None:

@@ -1,5 +1,6 @@
-"""The one kind of cache a worker process keeps: a map bounded in entries (and, when given a size, in bytes) that
-pushes out what was used least recently. A release never changes, so nothing expires."""
+"""The one kind of cache a worker process keeps: a map bounded in entries and in bytes, keys included (a client
+chooses many keys: query texts, IRIs, request lines), that pushes out what was used least recently. A release never
+changes, so nothing expires."""
 
 from __future__ import annotations
 
@@ -11,13 +12,30 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+def key_bytes(key: object) -> int:
+    """About how many bytes a key holds (strings, bytes and tuples of them; anything else counts 64)."""
+    if isinstance(key, (str, bytes)):
+        return len(key) + 48
+    if isinstance(key, tuple):
+        return sum(key_bytes(part) for part in key) + 40
+    return 64
+
+
+def estimate(value: object) -> int:
+    """About how many bytes a value holds, from the length of its text form (for values with no size of their own)."""
+    if isinstance(value, (str, bytes)):
+        return len(value) + 48
+    return len(repr(value)) + 64
+
+
 class Lru(Generic[K, V]):
     def __init__(self, entries: int, max_bytes: int | None = None, size: Callable[[V], int] | None = None) -> None:
-        """At most ``entries`` values (0: keep nothing); with ``size``, at most ``max_bytes`` in all, and no single
-        value larger than a quarter of that."""
+        """At most ``entries`` values (0: keep nothing) and, with ``max_bytes``, at most that many bytes of keys and
+        values in all (a value's bytes from ``size``, else ``estimate``), no single entry larger than a quarter of
+        that."""
         self.entries = entries
         self.max_bytes = max_bytes
-        self.size = size
+        self.size: Callable[[V], int] | None = size if size is not None or max_bytes is None else estimate
         self.bytes = 0
         self.items: OrderedDict[K, V] = OrderedDict()
 
@@ -37,13 +55,20 @@ class Lru(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         """Keep ``value`` unless it is already there or too large."""
-        weight = self.size(value) if self.size is not None else 0
         if self.entries == 0 or key in self.items:
             return
+        weight = self._weight(key, value)
         if self.max_bytes is not None and weight > self.max_bytes // 4:
             return
         self.items[key] = value
         self.bytes += weight
         while len(self.items) > self.entries or (self.max_bytes is not None and self.bytes > self.max_bytes):
-            _, old = self.items.popitem(last=False)
-            self.bytes -= self.size(old) if self.size is not None else 0
+            old_key, old = self.items.popitem(last=False)
+            self.bytes -= self._weight(old_key, old)
+
+    def _weight(self, key: K, value: V) -> int:
+        return 0 if self.size is None else self.size(value) + key_bytes(key)
+
+    def clear(self) -> None:
+        self.items.clear()
+        self.bytes = 0

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
 
     ontology_dir: Path = PROJECT_DIR / "ontology"
     """The Turtle files: ontology, shapes and data (the source of truth)."""
+    ontology_source: Path | None = None
+    """Set by `kg serve`: the files curators edit, of which ``ontology_dir`` is the last validated snapshot."""
     queries_dir: Path = PROJECT_DIR / "queries"
     """The named queries; quality rules live in its ``checks/`` folder."""
     sources_dir: Path | None = None
@@ -43,14 +45,25 @@ class Settings(BaseSettings):
     """Most rows (or triples) one answer may hold; larger answers are refused with 422."""
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_000_000
     """Largest request body accepted; larger ones are refused with 413."""
+    max_header_bytes: Annotated[int, Field(ge=1024)] = 16_384
+    """Largest request line and headers together; larger ones are refused with 431 (by `kg serve`)."""
+    header_timeout: Annotated[float, Field(gt=0)] = 10.0
+    """Seconds a client may take to send a request's line and headers (408 after that, by `kg serve`)."""
+    keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
+    """Seconds an idle keep-alive connection stays open."""
+    max_connections: Annotated[int, Field(ge=1)] = 1000
+    """Connections (and requests in progress) one worker serves at once; beyond, new ones get 503."""
     max_result_bytes: Annotated[int, Field(ge=1024)] = 64_000_000
     """Largest serialized answer."""
+    max_query_depth: Annotated[int, Field(ge=8, le=2000)] = 400
+    """Deepest nesting of groups, lists and blank nodes (``{``, ``(``, ``[``) in a SPARQL query; deeper is refused
+    with 400 before the engine's recursive parser sees it."""
     query_threads: Annotated[int, Field(ge=1)] = 16
     """Queries running at once in one worker process."""
     cache_entries: Annotated[int, Field(ge=0)] = 4096
     """Answers kept in the cache of one worker (0: no caching)."""
     cache_bytes: Annotated[int, Field(ge=0)] = 64_000_000
-    """Answer cache of one worker: entries and total bytes."""
+    """Bytes of the answer cache of one worker, keys included (the row, GraphQL and card caches get a quarter each)."""
     service_allowlist: list[str] = []
     """SPARQL SERVICE endpoints a query may call; empty: SERVICE is refused. Sandboxed queries have no network, so
     the allow-list takes effect only with ``sandbox`` off (or for the remote backend, which runs the query itself)."""

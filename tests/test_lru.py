@@ -15,12 +15,13 @@ def test_pushes_out_the_least_recently_used_entry() -> None:
 
 
 def test_bounded_in_bytes_and_refuses_a_value_larger_than_a_quarter() -> None:
-    cache: Lru[str, bytes] = Lru(100, max_bytes=40, size=len)
-    cache.put("huge", b"x" * 11)
-    assert "huge" not in cache
+    entry = 10 + len("0") + 48  # a value's bytes plus its key's (the text and about 48 bytes of object)
+    cache: Lru[str, bytes] = Lru(100, max_bytes=4 * entry, size=len)
+    cache.put("h", b"x" * 11)
+    assert "h" not in cache
     for n in range(5):
         cache.put(str(n), b"x" * 10)
-    assert len(cache) == 4 and cache.bytes == 40 and "0" not in cache
+    assert len(cache) == 4 and cache.bytes == 4 * entry and "0" not in cache
 
 
 def test_zero_entries_keeps_nothing_and_a_value_is_never_replaced() -> None:
@@ -31,3 +32,15 @@ def test_zero_entries_keeps_nothing_and_a_value_is_never_replaced() -> None:
     cache.put("missing", None)  # None is a value worth keeping (an entity the graph does not have)
     cache.put("missing", 5)
     assert "missing" in cache and cache["missing"] is None
+
+
+def test_keys_count_in_the_bytes() -> None:
+    """A client chooses keys (query texts, IRIs): a cache of tiny values under huge keys stays within its bytes."""
+    cache: Lru[str, int] = Lru(10_000, max_bytes=100_000, size=lambda _: 8)
+    for n in range(1_000):
+        cache.put(f"{n}:" + "k" * 10_000, n)
+    assert cache.bytes <= 100_000 and 0 < len(cache) <= 10
+    estimated: Lru[str, list[str]] = Lru(10_000, max_bytes=50_000)  # no size given: estimated from the text
+    for n in range(1_000):
+        estimated.put(str(n), ["v" * 1_000])
+    assert estimated.bytes <= 50_000 and len(estimated) < 50

@@ -32,7 +32,7 @@ from kg.execution.serialize import Caps, format_for, serialize
 from kg.lru import Lru
 from kg.metrics import CACHE, QUERY_TIMEOUTS, STORE_QUERIES
 from kg.queries.formats import GRAPHS, RESULTS, Format, choose
-from kg.queries.text import inline_rows, looks_like_update, query_form, service_calls
+from kg.queries.text import check_depth, inline_rows, lex, line_column, looks_like_update, query_form, service_calls
 from kg.settings import Settings
 from kg.store.backends import Backend, Bindings, Result, syntax_message
 
@@ -65,6 +65,11 @@ class Answer:
     format: Format
     etag: str
     cached: bool = False
+
+
+def _rows_size(rows: list[dict[str, Term]]) -> int:
+    """About how many bytes the rows of a SELECT hold in memory."""
+    return 64 + sum(72 + sum(len(name) + len(term.value) + 120 for name, term in row.items()) for row in rows)
 
 
 class _Answers(Lru[str, Answer]):
@@ -131,12 +136,14 @@ class Executor:
         self.budgets = Budgets(settings.client_budget, settings.client_queries)
         self.caps = Caps(settings.max_rows, settings.max_result_bytes)
         entries = settings.cache_entries if backend.cacheable else 0
-        self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body))
-        self.requests: dict[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = {}
+        self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body) + 200)
+        self.requests: Lru[tuple[str, bytes, bytes], tuple[str, Mapping[str, str]]] = Lru(
+            entries, settings.cache_bytes // 16, lambda found: 200 + sum(len(k) + len(v) for k, v in found[1].items())
+        )
         """GET requests already answered (path, query string, Accept) -> the cache key of their answer and the headers
         their route adds to it (see kg.web.fastpath)."""
-        self.row_cache: Lru[str, list[dict[str, Term]]] = Lru(entries)
-        self.graphql_answers: Lru[str, bytes] = Lru(entries)
+        self.row_cache: Lru[str, list[dict[str, Term]]] = Lru(entries, settings.cache_bytes // 4, _rows_size)
+        self.graphql_answers: Lru[str, bytes] = Lru(entries, settings.cache_bytes // 4, len)
         """GraphQL answers without errors, by the SHA-256 of the request body (see kg.web.fastpath)."""
         self.workers = _Workers(settings.query_threads)
         self.timeouts = 0
@@ -158,21 +165,30 @@ class Executor:
         base_iri: str | None = None,
         untrusted: bool = False,
     ) -> Plan:
-        """Everything that can be decided before running: refusals, the format, the cache key and the ETag."""
-        for call in service_calls(text):
+        """Everything that can be decided before running: refusals, the format, the cache key and the ETag. Linear in
+        the length of ``text``; routes run it off the event loop for long texts."""
+        lexed = lex(text, self.settings.max_query_depth)
+        check_depth(lexed, self.settings.max_query_depth)
+        for call in service_calls(lexed):
             if not call.is_iri or call.target not in self.settings.service_allowlist:
+                where = line_column(text, call.position)
                 raise Forbidden(
-                    f"SERVICE {call.target or '(no endpoint)'} is not allowed: this endpoint makes no outbound "
-                    "requests for clients (allowed endpoints are listed in KG_SERVICE_ALLOWLIST)"
+                    f"SERVICE {call.target or '(no endpoint)'} (at {where}) is not allowed: this endpoint makes no "
+                    "outbound requests for clients (allowed endpoints are listed in KG_SERVICE_ALLOWLIST; the "
+                    "letters 'service' outside strings, IRIs and comments count as a SERVICE clause)"
                 )
             if untrusted and self.pool is not None:
                 raise Forbidden(
                     f"SERVICE <{call.target}> is in KG_SERVICE_ALLOWLIST, but client queries run in sandboxes "
                     "that have no network (the allow-list works only with KG_SANDBOX=false)"
                 )
-        if looks_like_update(text):
+        if lexed.unterminated is not None:
+            raise QuerySyntaxError(
+                f"malformed query: the string that starts at {line_column(text, lexed.unterminated)} never ends"
+            )
+        if looks_like_update(lexed):
             raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
-        form = query_form(text)
+        form = query_form(lexed)
         fmt = None
         if form is not None:
             offers, what = (RESULTS, "query results") if form in ("SELECT", "ASK") else (GRAPHS, "a graph")
@@ -243,9 +259,7 @@ class Executor:
         """Note that this exact GET request is answered by the cached answer ``key`` with ``headers`` added, so a
         repeat can be served before routing."""
         if self.backend.cacheable and self.cache.entries:
-            if len(self.requests) >= self.cache.entries:
-                self.requests.clear()
-            self.requests[request] = (key, headers)
+            self.requests.put(request, (key, headers))
 
     def answered(self, request: tuple[str, bytes, bytes]) -> tuple[Answer, Mapping[str, str]] | None:
         found = self.requests.get(request)

@@ -107,14 +107,17 @@ def _bounded(triples: ox.QueryTriples, limit: int) -> list[ox.Triple]:
 
 
 def check_rows(body: bytes, fmt: Format, limit: int) -> None:
-    """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least 3 bytes in every format, so only large
-    bodies need counting."""
-    if len(body) <= limit * 3:
+    """Refuse answers of more than KG_MAX_ROWS rows. A row takes at least one byte in TSV (an empty row is a line
+    feed), two in CSV and three in the other formats, so only bodies larger than that many rows need counting."""
+    smallest = {ox.QueryResultsFormat.TSV: 1, ox.QueryResultsFormat.CSV: 2}.get(fmt.results, 3)  # type: ignore[arg-type]
+    if len(body) <= limit * smallest:
         return
     if fmt.rdf is not None:
         rows = sum(1 for _ in ox.parse(body, fmt.rdf))
     elif fmt.results is ox.QueryResultsFormat.CSV:
-        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
+        rows = max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1)
+    elif fmt.results is ox.QueryResultsFormat.TSV:  # a TSV term never holds a raw line feed
+        rows = max(0, body.count(b"\n") - 1)
     else:
         assert fmt.results is not None
         parsed = ox.parse_query_results(body, fmt.results)

@@ -34,13 +34,14 @@ class Services:
     """Each class IRI of the ontology -> the name of its kind (Disease, Therapy, ...)."""
     batching: bool = True
     cache_entries: int = 0
+    cache_bytes: int = 16_000_000
     cards: Lru[str, Card | None] = field(init=False)
     relations: Lru[str, list[EdgeData]] = field(init=False)
     """Built cards and edges by IRI, shared by the requests of this process (a release never changes)."""
 
     def __post_init__(self) -> None:
-        self.cards = Lru(self.cache_entries)
-        self.relations = Lru(self.cache_entries)
+        self.cards = Lru(self.cache_entries, self.cache_bytes // 2)
+        self.relations = Lru(self.cache_entries, self.cache_bytes // 2)
 
 
 async def through_cache(

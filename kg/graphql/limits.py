@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, GraphQLList, ValidationRule, get_named_type, get_nullable_type
@@ -38,56 +37,90 @@ def iri_of(value: str, argument: str) -> str:
     return iri
 
 
-class CostLimit(ValidationRule):
-    """Refuse an operation whose estimated cost passes MAX_COST: every field costs 1 for each time it may be resolved,
-    and a list field multiplies what is below it by its page size: ``first`` or ``last`` (the smaller of the two when
-    both are given), or else 10."""
+class Limits(ValidationRule):
+    """Depth, aliases and estimated cost of every operation, with fragment spreads counted by their expansion, in one
+    pass that is linear in the size of the document (each fragment is measured once and reused at every spread).
 
-    def enter_operation_definition(self, node: ast.OperationDefinitionNode, *_: Any) -> None:
+    strawberry's depth and alias rules, and a naive cost rule, walk a fragment again at every spread, so a document of
+    n fragments that each spread the next twice costs 2^n steps to check: here it is n steps and a refusal.
+    Cost: every field costs 1 for each time it may be resolved, and a list field multiplies what is below it by its
+    ``first`` or ``last`` argument (a variable counts as its default, or as the largest page, MAX_PAGE), or by 10."""
+
+    def enter_document(self, node: ast.DocumentNode, *_: Any) -> bool:
+        self.fragments = {d.name.value: d for d in node.definitions if isinstance(d, ast.FragmentDefinitionNode)}
+        self.memo: dict[str, tuple[int, int, int]] = {}
+        self.active: set[str] = set()
         root = self.context.schema.query_type
-        cost = self._cost(node.selection_set, root, 1, 0)
-        if cost > MAX_COST:
-            self.report_error(
-                GraphQLError(f"the query's estimated cost is {cost}, more than the {MAX_COST} allowed", node)
-            )
+        for definition in node.definitions:
+            if not isinstance(definition, ast.OperationDefinitionNode):
+                continue
+            self.memo.clear()  # a fragment's measure depends on the operation's variable defaults
+            self.defaults = {v.variable.name.value: v.default_value for v in definition.variable_definitions or ()}
+            depth, aliases, cost = self._measure(definition.selection_set, root)
+            name = definition.name.value if definition.name else "(anonymous)"
+            if depth > MAX_DEPTH:
+                self.report_error(
+                    GraphQLError(f"'{name}' exceeds maximum operation depth of {MAX_DEPTH} (it is {depth})", definition)
+                )
+            if aliases > MAX_ALIASES:
+                self.report_error(
+                    GraphQLError(f"{aliases} aliases found; allowed: {MAX_ALIASES} (fragments counted as spread)")
+                )
+            if cost > MAX_COST:
+                shown = str(cost) if cost < 10**12 else f"about 10^{len(str(cost)) - 1}"
+                self.report_error(
+                    GraphQLError(f"the query's estimated cost is {shown}, more than the {MAX_COST} allowed", definition)
+                )
+        return False  # nothing below needs visiting by this rule
 
-    def _cost(self, selection_set: ast.SelectionSetNode | None, parent: Any, multiplier: int, depth: int) -> int:
-        if selection_set is None or parent is None or depth > MAX_DEPTH * 2:
-            return 0
-        total = 0
-        for selection, owner in self._selections(selection_set, parent):
-            fields = getattr(owner, "fields", {})
-            definition = fields.get(selection.name.value)
-            if definition is None:
-                continue  # unknown fields are reported by the standard rules
-            of_type = get_nullable_type(definition.type)
-            size = 1
-            if isinstance(of_type, GraphQLList):
-                size = self._first(selection)
-            total += multiplier + self._cost(
-                selection.selection_set, get_named_type(of_type), multiplier * size, depth + 1
-            )
-        return total
-
-    def _selections(self, selection_set: ast.SelectionSetNode, parent: Any) -> Iterator[tuple[FieldNode, Any]]:
+    def _measure(self, selection_set: ast.SelectionSetNode | None, parent: Any) -> tuple[int, int, int]:
+        """(depth, aliases, cost at a multiplier of 1) of a selection set; cost scales with the multiplier."""
+        if selection_set is None or parent is None:
+            return 0, 0, 0
+        depth = aliases = cost = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                yield selection, parent
+                definition = getattr(parent, "fields", {}).get(selection.name.value)
+                aliases += 1 if selection.alias is not None else 0
+                if definition is None:
+                    continue  # unknown fields are reported by the standard rules
+                of_type = get_nullable_type(definition.type)
+                size = self._first(selection) if isinstance(of_type, GraphQLList) else 1
+                d, a, c = self._measure(selection.selection_set, get_named_type(of_type))
+                depth, aliases, cost = max(depth, d + 1), aliases + a, cost + 1 + size * c
             elif isinstance(selection, ast.InlineFragmentNode):
                 condition = selection.type_condition
                 owner = self.context.schema.get_type(condition.name.value) if condition else parent
-                yield from self._selections(selection.selection_set, owner)
+                d, a, c = self._measure(selection.selection_set, owner)
+                depth, aliases, cost = max(depth, d), aliases + a, cost + c
             elif isinstance(selection, ast.FragmentSpreadNode):
-                fragment = self.context.get_fragment(selection.name.value)
-                if fragment is not None:
-                    owner = self.context.schema.get_type(fragment.type_condition.name.value)
-                    yield from self._selections(fragment.selection_set, owner)
+                d, a, c = self._spread(selection.name.value)
+                depth, aliases, cost = max(depth, d), aliases + a, cost + c
+        return depth, aliases, cost
 
-    @staticmethod
-    def _first(selection: FieldNode) -> int:
-        sizes = [
-            max(1, int(argument.value.value))
-            for argument in selection.arguments or ()
-            if argument.name.value in ("first", "last") and isinstance(argument.value, ast.IntValueNode)
-        ]
+    def _spread(self, name: str) -> tuple[int, int, int]:
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self.active:  # unknown or cyclic: the standard rules report it
+            return 0, 0, 0
+        key = name
+        if key not in self.memo:
+            self.active.add(name)
+            owner = self.context.schema.get_type(fragment.type_condition.name.value)
+            self.memo[key] = self._measure(fragment.selection_set, owner)
+            self.active.discard(name)
+        return self.memo[key]
+
+    def _first(self, selection: FieldNode) -> int:
+        """The page size of a list field: ``first`` or ``last`` (the smaller when both are given), or else 10."""
+        sizes = []
+        for argument in selection.arguments or ():
+            if argument.name.value not in ("first", "last"):
+                continue
+            value = argument.value
+            if isinstance(value, ast.VariableNode):
+                value = self.defaults.get(value.name.value) or ast.IntValueNode(value=str(MAX_PAGE))
+            if isinstance(value, ast.IntValueNode) and len(value.value) <= 6:
+                sizes.append(max(1, int(value.value)))
+            else:
+                sizes.append(MAX_PAGE)  # an oversized page is refused when it is resolved
         return min(sizes) if sizes else 10

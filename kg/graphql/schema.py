@@ -7,7 +7,7 @@ import enum
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -16,8 +16,6 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions import max_aliases as alias_limit
-from strawberry.extensions import query_depth_limiter as depth_limit
 from strawberry.types import Info
 
 from kg.errors import KgError
@@ -31,7 +29,7 @@ from kg.graphql.connections import (
     entity_page,
 )
 from kg.graphql.context import Context, claim_of
-from kg.graphql.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, CostLimit, InvalidInput, iri_of, page_size
+from kg.graphql.limits import MAX_TOKENS, InvalidInput, Limits, iri_of, page_size
 from kg.graphql.model import KINDS, Certainty, Relation, SourceData
 from kg.graphql.types import TYPES, Claim, Entity, Source, entity, load_entity
 from kg.namespaces import SCAD
@@ -280,7 +278,7 @@ def build_schema(mask: bool = True) -> strawberry.Schema:
         description="Read-only access to the knowledge graph of stem-cell therapies for autoimmune disease.",
     )
     # The limit rules are classes made once, so the validation cache (keyed by the rules) hits across requests.
-    rules = [depth_limit.create_validator(MAX_DEPTH, None), alias_limit.create_validator(MAX_ALIASES), CostLimit]
+    rules: list[type[ASTValidationRule]] = [Limits]
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=512),

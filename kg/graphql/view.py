@@ -7,6 +7,7 @@ GraphQL over HTTP: a client that accepts ``application/graphql-response+json`` g
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,29 @@ def allowed_documents(directory: Path) -> dict[str, str]:
     return documents
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted in a GraphQL request body."""
+
+
+def json_depth(value: object) -> int:
+    """How deep arrays and objects nest in ``value`` (iterative: no recursion to overflow)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: list[object] = list(item.values())
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in items)
+    return deepest
+
+
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
         self,
@@ -66,15 +90,18 @@ class GraphQLView(GraphQL[Context, None]):
         *,
         debug: bool,
         max_body_bytes: int,
+        max_result_bytes: int = 64_000_000,
         allowlist: dict[str, str] | None,
         persisted_entries: int = 2048,
+        persisted_bytes: int = 16_000_000,
     ) -> None:
         super().__init__(build_schema(mask=not debug), graphql_ide="graphiql", allow_queries_via_get=True)
         self.services = services
         self.debug_all = debug
         self.max_body_bytes = max_body_bytes
+        self.max_result_bytes = max_result_bytes
         self.allowlist = allowlist
-        self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})))
+        self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})), persisted_bytes)
         for digest, text in (allowlist or {}).items():
             self.persisted.put(digest, text)
 
@@ -103,6 +130,39 @@ class GraphQLView(GraphQL[Context, None]):
                 answer.pop("data", None)
                 request.state.graphql_status = 400
         return answer
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request's JSON, refused with 400 unless it is UTF-8, parses, is an object (or a list, refused later as
+        a batch), nests at most MAX_JSON_DEPTH deep and holds no lone surrogate."""
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, f"the request body is not valid UTF-8 (byte {exc.start})") from None
+        try:
+            value = json.loads(text)
+        except RecursionError:
+            raise HTTPException(400, f"the request body nests deeper than {MAX_JSON_DEPTH} levels") from None
+        except ValueError as exc:  # malformed, or an integer of more than 4300 digits
+            raise HTTPException(400, f"the request body is not valid JSON ({str(exc)[:120]})") from None
+        if not isinstance(value, (dict, list)):
+            raise HTTPException(400, f"the request body is a JSON {type(value).__name__}; expected an object")
+        if json_depth(value) > MAX_JSON_DEPTH:
+            raise HTTPException(400, f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise HTTPException(
+                400, "the request body holds a lone surrogate (\\ud800-\\udfff); send UTF-8 text"
+            ) from None
+        return value
+
+    def encode_json(self, data: object) -> str | bytes:
+        """The answer as JSON, or an error in its place when it is larger than KG_MAX_RESULT_BYTES."""
+        text = json.dumps(data, separators=(",", ":"))
+        if len(text) <= self.max_result_bytes:
+            return text
+        message = f"the answer is larger than {self.max_result_bytes} bytes (KG_MAX_RESULT_BYTES); ask for less"
+        return json.dumps({"data": None, "errors": [{"message": message}]}, separators=(",", ":"))
 
     async def get_context(self, request: Request | Any, response: Response | Any) -> Context:
         debug = self.debug_all or request.headers.get(DEBUG_HEADER, "") in ("1", "true")

@@ -14,6 +14,7 @@ it is left out rather than given it. ``kg.queries.binding`` checks that each bin
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,9 +40,9 @@ _HEADER = re.compile(r"^#\+ ?(.*)$")
 _KIND = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _IRI_FORBIDDEN = re.compile(r'[\s<>"{}|^`\\]')
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,40}")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,40}(?:\.[0-9]{0,40})?|\.[0-9]{1,40})")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 BIND_MODES: Final = ("values", "filter")
 
 
@@ -145,13 +146,13 @@ class NamedQuery:
                 raise bad() from None
         if p.type == "string":
             return ox.Literal(raw)
-        if p.type == "integer" and _INTEGER.match(raw.strip()):
+        if p.type == "integer" and _INTEGER.fullmatch(raw.strip()):
             return ox.Literal(str(int(raw)), datatype=ox.NamedNode(XSD + "integer"))
-        if p.type == "decimal" and _DECIMAL.match(raw.strip()):
+        if p.type == "decimal" and _DECIMAL.fullmatch(raw.strip()):
             return ox.Literal(raw.strip(), datatype=ox.NamedNode(XSD + "decimal"))
         if p.type == "boolean" and raw.strip().lower() in ("true", "false"):
             return ox.Literal(raw.strip().lower(), datatype=ox.NamedNode(XSD + "boolean"))
-        if p.type == "date" and _DATE.match(raw.strip()):
+        if p.type == "date" and _DATE.fullmatch(raw.strip()) and _is_date(raw.strip()):
             return ox.Literal(raw.strip(), datatype=ox.NamedNode(XSD + "date"))
         raise bad()
 
@@ -176,6 +177,14 @@ class NamedQuery:
                 for p in self.params
             ],
         }
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_query(path: Path) -> NamedQuery:

@@ -15,11 +15,12 @@ import pyoxigraph as ox
 from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import PREFIXES, sparql_prologue
 from kg.queries.catalog import Catalog, NamedQuery
-from kg.queries.text import dataset_clauses, has_dataset_clause, inline_values
+from kg.queries.text import dataset_graphs, inline_values, names_dataset
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
 from kg.store.embedded import Bindings, Result, query_store, syntax_message
+from kg.store.labels import LABELS_FILE, LabelIndex, LabelIndexError
 from kg.store.metadata import metadata_quads
 
 __all__ = ["Bindings", "Result", "syntax_message"]
@@ -111,6 +112,12 @@ def open_store_dir(path: Path) -> tuple[ox.Store, dict[str, object]]:
         raise StoreError(f"{record_path} is not a readable build record ({exc})") from None
     if not isinstance(record, dict) or not isinstance(record.get("release"), str):
         raise StoreError(f"{record_path} has no 'release'; rebuild the store with `kg build`")
+    labels = path / LABELS_FILE
+    if labels.exists():  # built beside the store by `kg build` (otherwise built at start-up)
+        try:
+            LabelIndex.open(labels).connection.close()
+        except LabelIndexError as exc:
+            raise StoreError(str(exc)) from None
     try:
         store = ox.Store.read_only(str(path / "data"))
     except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
@@ -139,9 +146,9 @@ class RemoteBackend:
         base_iri: str | None = None,
     ) -> Result:
         base = f"BASE <{ox.NamedNode(base_iri).value}>\n" if base_iri else ""
-        if not default_graphs and not named_graphs and has_dataset_clause(text):
+        if not default_graphs and not named_graphs and names_dataset(text):
             # the endpoint's union default graph would override FROM; the protocol's dataset does not
-            default_graphs, named_graphs = dataset_clauses(text, PREFIXES)
+            default_graphs, named_graphs = dataset_graphs(text, PREFIXES)
         form: list[tuple[str, str]] = [("query", base + PROLOGUE + inline_values(text, bindings or {}))]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]

@@ -3,11 +3,14 @@ build record (commit, file hashes, triple count, release id)."""
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,17 +51,66 @@ def git_commit(path: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+class BuildError(Exception):
+    """A store that cannot be written where asked: the target is not a store, or the disk refused."""
+
+
+def check_target(target: Path) -> None:
+    """Refuse a target that ``kg build`` did not make: a file, or a directory that holds anything but a store."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise BuildError(f"{target} exists and is not a directory; `kg build --store` writes a store directory")
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise BuildError(f"cannot write a store at {target}: {existing} is not a writable directory")
+    if target.is_dir() and any(target.iterdir()) and not (target / BUILD_RECORD).is_file():
+        raise BuildError(
+            f"{target} is a directory that is not a store (it has no {BUILD_RECORD}); not replacing it: "
+            "choose an empty or new directory, or a store built earlier"
+        )
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux renameat2 with RENAME_EXCHANGE); False where that is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return int(renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), rename_exchange)) == 0
+
+
 def build_store(
     data: Dataset, root: Path, target: Path, labels_query: str | None = None, catalog: Catalog | None = None
 ) -> dict[str, object]:
-    """Bulk-load the parsed files into a new on-disk store at ``target``, replacing any store there only once the
-    new one is complete; with ``catalog``, the VoID and examples graphs are added (kg.store.metadata). Returns the
-    build record."""
+    """Bulk-load the parsed files into a new on-disk store at ``target``, replacing a store there only once the new
+    one is complete (in one step where the system allows). Never deletes what it did not make: a non-empty directory
+    that is not a store is refused. On any failure (disk full, no permission) the partial build is removed and
+    BuildError says why. With ``catalog``, the VoID and examples graphs are added (kg.store.metadata)."""
+    check_target(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    except OSError as exc:
+        raise BuildError(f"cannot write a store beside {target}: {exc.strerror or exc}") from None
+    try:
+        record = _write(data, root, work, labels_query, catalog)
+        _install(work, target)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise BuildError(f"could not write the store {target} ({exc.strerror or exc}); nothing was changed") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return record
+
+
+def _write(
+    data: Dataset, root: Path, work: Path, labels_query: str | None, catalog: Catalog | None
+) -> dict[str, object]:
     hashes = file_hashes(data, root)
-    work = target.with_name(f".{target.name}.building")
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
     store = ox.Store(str(work / "data"))
     store.bulk_extend(data.quads)
     if catalog is not None:
@@ -82,12 +134,22 @@ def build_store(
         "files": hashes,
     }
     (work / BUILD_RECORD).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        target.rename(old)
-    work.rename(target)
-    if old.exists():
-        shutil.rmtree(old)
     return record
+
+
+def _install(work: Path, target: Path) -> None:
+    """Put the finished build at ``target``; an earlier store there is swapped out, then removed."""
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        if target.exists():
+            target.rmdir()
+        work.rename(target)
+        return
+    check_target(target)  # still a store: nothing else may have appeared there meanwhile
+    if _exchange(work, target):
+        shutil.rmtree(work)  # now the previous store
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    old.rmdir()
+    target.rename(old)
+    work.rename(target)
+    shutil.rmtree(old)

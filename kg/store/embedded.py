@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from kg.errors import QuerySyntaxError
 from kg.namespaces import PREFIXES
-from kg.queries.text import has_dataset_clause, inline_values
+from kg.queries.text import inline_values, names_dataset
 
 Bindings = Mapping[ox.Variable, ox.NamedNode | ox.Literal]
 Result = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | list[ox.Triple]
@@ -39,7 +39,7 @@ def query_store(
     try:
         return store.query(
             inline_values(text, bindings or {}),
-            use_default_graph_as_union=not protocol and not has_dataset_clause(text),
+            use_default_graph_as_union=not protocol and not names_dataset(text),
             prefixes=PREFIXES,
             base_iri=base_iri,
             default_graph=[ox.NamedNode(g) for g in default_graphs] if protocol else None,

@@ -47,6 +47,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS label_text
 """
 
 
+class LabelIndexError(Exception):
+    """A label index file that cannot be used."""
+
+
 def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -55,7 +59,8 @@ class LabelIndex:
     """One SQLite database, in memory or in a file beside an on-disk store; safe to query from any thread."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:
-        self.connection = sqlite3.connect(str(path), check_same_thread=False)
+        uri = isinstance(path, str) and path.startswith("file:")
+        self.connection = sqlite3.connect(str(path), check_same_thread=False, uri=uri)
         self.lock = threading.Lock()
 
     @classmethod
@@ -74,9 +79,24 @@ class LabelIndex:
 
     @classmethod
     def open(cls, path: Path) -> LabelIndex:
+        """An index written by `kg build`, opened read-only and checked: a corrupt or foreign file is refused with
+        LabelIndexError (at start-up, not at the first search)."""
         if not path.is_file():
             raise FileNotFoundError(f"label index {path} is missing; rebuild the store with `kg build`")
-        return cls(path)
+        index = cls(f"{path.resolve().as_uri()}?mode=ro")
+        try:
+            (verdict,) = index.connection.execute("PRAGMA quick_check").fetchone()
+            index.connection.execute("SELECT entity, kind, label, folded, preferred FROM label LIMIT 1").fetchall()
+            index.connection.execute("SELECT rowid FROM label_text WHERE label_text MATCH 'abc' LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            index.connection.close()
+            raise LabelIndexError(
+                f"label index {path} is corrupt or not a label index ({exc}); rebuild the store with `kg build`"
+            ) from None
+        if verdict != "ok":
+            index.connection.close()
+            raise LabelIndexError(f"label index {path} is corrupt ({verdict}); rebuild the store with `kg build`")
+        return index
 
     def search(self, text: str, kinds: Sequence[str] = (), limit: int = 10) -> list[Hit]:
         folded = fold(text)

@@ -1,16 +1,27 @@
 """Reloading the data without downtime: validate first, then swap the whole runtime (backend, executor, GraphQL
 services) in one assignment. Requests in flight keep the runtime they started with; a reload that fails validation
-keeps the previous release and says why (log, metric, response)."""
+keeps the previous release and says why (log, metric, response).
+
+What is validated is what is loaded: the files are copied once into a snapshot, the snapshot is validated, and the
+backend is opened from that snapshot, never from the files a curator may be saving right now. Under `kg serve` the
+workers read ``KG_ONTOLOGY_DIR``, a link to the last validated snapshot that a reload moves in one step; the files the
+curators edit are ``KG_ONTOLOGY_SOURCE``. Reloads run one at a time (a lock file); one asked for while another runs is
+answered "already reloading" and joins it."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import fcntl
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,23 +41,133 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
-def check(settings: Settings) -> Report:
-    """Validate the Turtle files as `kg validate` does, without the (slower) OWL reasoner."""
+CURRENT = "current"
+"""The link, in the snapshot folder, to the snapshot the workers load."""
+SNAPSHOTS_KEPT = 3
+
+
+def check(settings: Settings, directory: Path | None = None, shown: Path | None = None) -> Report:
+    """Validate the Turtle files as `kg validate` does, without the (slower) OWL reasoner. Findings in a snapshot
+    (``directory``) name the file it was copied from (under ``shown``), which is the one a curator edits."""
     from kg.curation.validate import Options, validate  # imported on first use: workers start faster without pySHACL
 
+    directory = directory or settings.ontology_dir
     options = Options(settings.queries_dir, reasoner=False)
-    return validate([settings.ontology_dir], options, settings.ontology_dir)
+    report = validate([directory], options, directory)
+    return report if shown is None else relocate(report, directory, shown)
 
 
-async def validated(settings: Settings) -> list[str]:
-    """The errors that forbid a reload (none when the store is remote or on disk: those are built elsewhere)."""
+def relocate(report: Report, snapshot: Path, source: Path) -> Report:
+    """The report with the files of ``snapshot`` named as the files of ``source`` they were copied from."""
+    root = snapshot.resolve()
+
+    def moved(file: Path | None) -> Path | None:
+        if file is None:
+            return None
+        try:
+            return source / file.resolve().relative_to(root)
+        except ValueError:
+            return file
+
+    findings = [dataclasses.replace(f, file=moved(f.file)) for f in report.findings]
+    return Report(findings, report.timings)
+
+
+def source_of(settings: Settings) -> Path:
+    """The files curators edit (under `kg serve`, not the snapshot the workers load)."""
+    return settings.ontology_source or settings.ontology_dir
+
+
+def take_snapshot(source: Path, folder: Path) -> Path:
+    """A copy of ``source`` in a new directory of ``folder``: each file read once, so it cannot change under us."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(tempfile.mkdtemp(prefix="release-", dir=folder))
+    shutil.copytree(source, target, dirs_exist_ok=True, symlinks=False)
+    return target
+
+
+def publish(snapshot: Path, folder: Path) -> None:
+    """Point ``folder/current`` at ``snapshot`` in one step, and drop all but the last few snapshots."""
+    link = folder / f".{CURRENT}-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    link.symlink_to(snapshot.name)
+    os.replace(link, folder / CURRENT)
+    older = sorted((p for p in folder.glob("release-*") if p != snapshot), key=lambda p: p.stat().st_mtime)
+    for old in older[: max(0, len(older) - SNAPSHOTS_KEPT + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def serve_snapshots(settings: Settings) -> Settings:
+    """For `kg serve`: the settings its workers get, reading a validated snapshot of the files (see module doc)."""
+    folder = Path(tempfile.mkdtemp(prefix="kg-snapshots-"))
+    snapshot = take_snapshot(settings.ontology_dir, folder)
+    publish(snapshot, folder)
+    return settings.model_copy(update={"ontology_dir": folder / CURRENT, "ontology_source": settings.ontology_dir})
+
+
+class Busy(Exception):
+    """Another reload is running; this one joins it."""
+
+
+@contextmanager
+def one_at_a_time(folder: Path) -> Iterator[None]:
+    """Hold the reload lock of ``folder``; Busy when another process or thread holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".reload.lock", "a+b") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def snapshot_folder(settings: Settings) -> Path | None:
+    """Where `kg serve` keeps its snapshots (None outside `kg serve`)."""
+    return settings.ontology_dir.parent if settings.ontology_source is not None else None
+
+
+def prepare(settings: Settings) -> tuple[list[str], Settings]:
+    """Snapshot the source files and validate the snapshot: the errors that forbid a reload (none when the store is
+    remote or on disk: those are built elsewhere), and the settings that load exactly what was validated."""
     if settings.sparql_url or settings.store_dir:
-        return []
+        return [], settings
+    folder = snapshot_folder(settings) or Path(tempfile.gettempdir()) / f"kg-reload-{os.getpid()}"
     try:
-        report = await asyncio.to_thread(check, settings)
+        snapshot = take_snapshot(source_of(settings), folder)
+    except OSError as exc:
+        return [f"cannot read {source_of(settings)}: {exc.strerror or exc}"], settings
+    try:
+        report = check(settings, snapshot, source_of(settings))
     except SourceError as exc:
-        return [str(exc)]
-    return [f.text() for f in report.errors]
+        shutil.rmtree(snapshot, ignore_errors=True)
+        return [str(exc).replace(str(snapshot), str(source_of(settings)))], settings
+    if report.errors:
+        shutil.rmtree(snapshot, ignore_errors=True)
+        return [f.text() for f in report.errors], settings
+    if snapshot_folder(settings) is not None:
+        publish(snapshot, folder)
+        return [], settings
+    return [], settings.model_copy(update={"ontology_dir": snapshot})
+
+
+def forget(loaded: Settings, settings: Settings) -> None:
+    """Remove the snapshot a reload outside `kg serve` loaded (its data is in memory now)."""
+    if loaded.ontology_dir != settings.ontology_dir:
+        shutil.rmtree(loaded.ontology_dir, ignore_errors=True)
+
+
+async def validated(settings: Settings) -> tuple[list[str], Settings]:
+    """``prepare`` off the event loop, one reload at a time."""
+    folder = snapshot_folder(settings) or Path(tempfile.gettempdir()) / f"kg-reload-{os.getpid()}"
+
+    def locked() -> tuple[list[str], Settings]:
+        with one_at_a_time(folder):
+            return prepare(settings)
+
+    return await asyncio.to_thread(locked)
 
 
 def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
@@ -77,21 +198,33 @@ class Watcher(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        last = fingerprint(self.settings.ontology_dir)
+        source = source_of(self.settings)
+        last = fingerprint(source)
         while not self.stopped.wait(self.interval):
-            now = fingerprint(self.settings.ontology_dir)
+            now = fingerprint(source)
             if now == last:
                 continue
             last = now
             time.sleep(self.interval / 2)  # let an editor finish writing
-            report = check(self.settings)
-            if report.errors:
-                RELOADS.labels("refused").inc()
-                log.error(
-                    "files changed but do not validate; still serving the previous release",
-                    extra={"errors": [f.text() for f in report.errors[:20]]},
-                )
-                continue
-            RELOADS.labels("restart").inc()
-            log.info("files changed and validate; replacing the workers")
-            self.notify()
+            try:
+                self.reload()
+            except Exception:  # the watcher outlives whatever a broken file or a full disk does to one attempt
+                log.exception("reload after a change failed; still serving the previous release")
+
+    def reload(self) -> None:
+        folder = snapshot_folder(self.settings) or Path(tempfile.gettempdir()) / f"kg-reload-{os.getpid()}"
+        try:
+            with one_at_a_time(folder):
+                problems, _ = prepare(self.settings)
+        except Busy:
+            log.info("files changed while a reload runs; that reload takes them")
+            return
+        if problems:
+            RELOADS.labels("refused").inc()
+            log.error(
+                "files changed but do not validate; still serving the previous release", extra={"errors": problems[:20]}
+            )
+            return
+        RELOADS.labels("restart").inc()
+        log.info("files changed and validate; replacing the workers")
+        self.notify()

@@ -19,6 +19,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess
 
 from kg.metrics import MULTIPROC_ENV
 from kg.settings import Settings
+from kg.web.limits import LimitedHttpTools
 from kg.web.observability import configure_logging
 from kg.web.reload import Watcher
 
@@ -48,7 +49,9 @@ def serve(settings: Settings, watch: bool = False) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=LimitedHttpTools,
+        timeout_keep_alive=settings.keep_alive_timeout,
+        limit_concurrency=settings.max_connections,
         lifespan="on",
         access_log=False,
         server_header=False,

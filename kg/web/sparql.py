@@ -3,6 +3,7 @@ refused; with no query, the service description (for machines) or a YASGUI page 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 from collections.abc import Mapping
@@ -17,11 +18,13 @@ from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaTy
 from kg.execution.executor import Answer, Executor, Plan
 from kg.queries.catalog import Catalog
 from kg.queries.formats import GRAPHS, Format, known, negotiate, parse_accept
-from kg.queries.text import query_form
+from kg.queries.text import lex, query_form
 from kg.settings import Settings
 from kg.store.metadata import DATASET, EXAMPLES_GRAPH, VOID_GRAPH
 from kg.web.fastpath import request_key
 
+LONG_TEXT = 16_384
+"""Longer query texts are scanned (linear, but a megabyte takes about a second) off the event loop."""
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORM = "application/x-www-form-urlencoded"
 
@@ -148,11 +151,14 @@ async def sparql(request: Request) -> Response:
             untrusted=True,
         )
 
-    form = query_form(text)
+    def prepare() -> tuple[Plan, str | None]:
+        return plan(format_name), query_form(lex(text))
+
+    first, form = prepare() if len(text) <= LONG_TEXT else await asyncio.to_thread(prepare)
     if format_name is None and form is not None and request.app.state.results.wanted(request):
         page: Response = await request.app.state.results.page(request, executor, form, plan)  # kg.web.pages.results
         return page
-    return await answer(request, executor, plan(format_name))
+    return await answer(request, executor, first)
 
 
 async def answer(request: Request, executor: Executor, plan: Plan, headers: Mapping[str, str] = NO_HEADERS) -> Response:

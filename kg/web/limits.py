@@ -1,0 +1,166 @@
+"""HTTP limits that must hold before the application sees a request: the total size of a request's head (431), how
+long a client may take to send it (408), and the size of a body however it is framed (413, chunked included).
+
+uvicorn's httptools protocol keeps every header it is sent and waits for them without a deadline (only its h11
+protocol has a size cap), so ``LimitedHttpTools`` counts the bytes of the request line and headers as the parser
+hands them over and answers 431 as soon as they pass ``KG_MAX_HEADER_BYTES``, before buffering more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from functools import cache
+from urllib.parse import unquote_to_bytes
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from kg.errors import PayloadTooLarge
+from kg.settings import Settings
+
+
+@cache
+def _settings() -> Settings:
+    return Settings()
+
+
+def _refusal(status: int, reason: str, detail: str) -> bytes:
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status, "detail": detail}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class LimitedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a cap on the size of the request head and a deadline for sending it. The
+    bytes are counted as they arrive, before the parser (which buffers a header until it is complete) sees them."""
+
+    reading_head = True
+    head_bytes = 0
+    tail = b""
+    refused = False
+    head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return
+        if self.reading_head:
+            if self.head_timer is None:
+                self._arm()
+            limit = _settings().max_header_bytes
+            window = self.tail + data[: max(0, limit - self.head_bytes) + 4]
+            if b"\r\n\r\n" not in window and self.head_bytes + len(data) > limit:
+                self._refuse(
+                    431,
+                    "Request Header Fields Too Large",
+                    f"the request line and headers are larger than {limit} bytes (KG_MAX_HEADER_BYTES)",
+                )
+                return
+            self.head_bytes += len(data)
+            self.tail = (self.tail + data)[-3:]
+        super().data_received(data)
+
+    def on_headers_complete(self) -> None:
+        self.reading_head = False
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.reading_head = True  # whatever comes next on this connection is the head of the next request
+        self.head_bytes = 0
+        self.tail = b""
+
+    def _refuse(self, status: int, reason: str, detail: str) -> None:
+        self.refused = True
+        self._disarm()
+        if not self.transport.is_closing():
+            self.transport.write(_refusal(status, reason, detail))
+            self.transport.close()
+
+    def _arm(self) -> None:
+        self._disarm()
+        timeout = _settings().header_timeout
+        self.head_timer = self.loop.call_later(timeout, self._head_timeout, timeout)
+
+    def _disarm(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
+
+    def _head_timeout(self, timeout: float) -> None:
+        self.head_timer = None
+        if self.reading_head:
+            self._refuse(408, "Request Timeout", f"the request head was not received within {timeout:g} s")
+
+
+class BodyLimit:
+    """Refuse a request body larger than ``limit`` bytes with 413, whether it declares its length or is chunked: the
+    body is counted as the application reads it, and the route's error handler answers."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = query_string_problem(scope["query_string"])
+        if problem is not None:
+            await send_refusal(send, 400, "Bad Request", problem)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise PayloadTooLarge(f"request body is larger than {self.limit} bytes (KG_MAX_BODY_BYTES)")
+            return message
+
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except PayloadTooLarge as exc:  # raised where no route maps it (a middleware reading the body)
+            if started:
+                raise
+            await send_refusal(send, 413, "Content Too Large", exc.message)
+
+
+def query_string_problem(query: bytes) -> str | None:
+    """Why a query string cannot be read as UTF-8 (Starlette would silently put U+FFFD in its place), or None."""
+    if b"%" not in query and query.isascii():
+        return None
+    raw = unquote_to_bytes(query.replace(b"+", b" "))
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"the query string is not valid UTF-8 (byte {exc.start} once percent-decoded); encode it as UTF-8"
+    return None
+
+
+async def send_refusal(send: Send, status: int, title: str, detail: str) -> None:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail}).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

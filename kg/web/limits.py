@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from functools import cache
 from urllib.parse import unquote_to_bytes
 
@@ -36,17 +37,20 @@ def _refusal(status: int, reason: str, detail: str) -> bytes:
 
 class LimitedHttpTools(HttpToolsProtocol):
     """uvicorn's httptools protocol with a cap on the size of the request head and a deadline for sending it. The
-    bytes are counted as they arrive, before the parser (which buffers a header until it is complete) sees them."""
+    bytes are counted as they arrive, before the parser (which buffers a header until it is complete) sees them. One
+    timer per connection, re-armed when it fires, watches the deadline (not one per request: repeats stay cheap)."""
 
     reading_head = True
     head_bytes = 0
+    head_started: float | None = None
     tail = b""
     refused = False
     head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm()
+        self.head_started = self.loop.time()
+        self._arm(_settings().header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -56,11 +60,11 @@ class LimitedHttpTools(HttpToolsProtocol):
         if self.refused:
             return
         if self.reading_head:
-            if self.head_timer is None:
-                self._arm()
+            if self.head_started is None:
+                self.head_started = self.loop.time()
             limit = _settings().max_header_bytes
-            window = self.tail + data[: max(0, limit - self.head_bytes) + 4]
-            if b"\r\n\r\n" not in window and self.head_bytes + len(data) > limit:
+            over = self.head_bytes + len(data) > limit
+            if over and b"\r\n\r\n" not in self.tail + data[: max(0, limit - self.head_bytes) + 4]:
                 self._refuse(
                     431,
                     "Request Header Fields Too Large",
@@ -68,12 +72,12 @@ class LimitedHttpTools(HttpToolsProtocol):
                 )
                 return
             self.head_bytes += len(data)
-            self.tail = (self.tail + data)[-3:]
+            self.tail = data[-3:] if len(data) >= 3 else (self.tail + data)[-3:]
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self.reading_head = False
-        self._disarm()
+        self.head_started = None
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
@@ -89,20 +93,27 @@ class LimitedHttpTools(HttpToolsProtocol):
             self.transport.write(_refusal(status, reason, detail))
             self.transport.close()
 
-    def _arm(self) -> None:
-        self._disarm()
-        timeout = _settings().header_timeout
-        self.head_timer = self.loop.call_later(timeout, self._head_timeout, timeout)
+    def _arm(self, delay: float) -> None:
+        self.head_timer = self.loop.call_later(delay, self._watch)
 
     def _disarm(self) -> None:
         if self.head_timer is not None:
             self.head_timer.cancel()
             self.head_timer = None
 
-    def _head_timeout(self, timeout: float) -> None:
+    def _watch(self) -> None:
         self.head_timer = None
-        if self.reading_head:
-            self._refuse(408, "Request Timeout", f"the request head was not received within {timeout:g} s")
+        if self.refused or self.transport.is_closing():
+            return
+        timeout = _settings().header_timeout
+        if self.reading_head and self.head_started is not None:
+            waited = self.loop.time() - self.head_started
+            if waited >= timeout:
+                self._refuse(408, "Request Timeout", f"the request head was not received within {timeout:g} s")
+                return
+            self._arm(timeout - waited)
+            return
+        self._arm(timeout)
 
 
 class BodyLimit:
@@ -120,6 +131,9 @@ class BodyLimit:
         problem = query_string_problem(scope["query_string"])
         if problem is not None:
             await send_refusal(send, 400, "Bad Request", problem)
+            return
+        if not any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # no body to count (the fast path of repeated GETs stays fast)
             return
         received = 0
 
@@ -147,10 +161,13 @@ class BodyLimit:
             await send_refusal(send, 413, "Content Too Large", exc.message)
 
 
+_HIGH_ESCAPE = re.compile(rb"%[89A-Fa-f]")
+
+
 def query_string_problem(query: bytes) -> str | None:
     """Why a query string cannot be read as UTF-8 (Starlette would silently put U+FFFD in its place), or None."""
-    if b"%" not in query and query.isascii():
-        return None
+    if query.isascii() and _HIGH_ESCAPE.search(query) is None:
+        return None  # only %80-%FF escapes or raw bytes above 127 can be non-UTF-8
     raw = unquote_to_bytes(query.replace(b"+", b" "))
     try:
         raw.decode("utf-8")

@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     client_budget: Annotated[float, Field(gt=0)] = 60.0
     """Seconds of query time one client may use per minute (per HTTP worker); past it: 429 with Retry-After."""
     client_queries: Annotated[int, Field(ge=1)] = 2
-    """Client queries one client may run at once (per HTTP worker); past it: 429 with Retry-After."""
+    """Client queries one client may run at once (per HTTP worker); more wait behind them, 429 if none ends in time."""
     trusted_proxies: list[str] = ["127.0.0.1"]
     """Addresses (or networks) of proxies whose X-Forwarded-For names the client; uvicorn's default."""
     cors_origins: list[str] = ["*"]

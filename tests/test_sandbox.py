@@ -288,6 +288,32 @@ def test_budget_refills_and_caps_queries_at_once() -> None:
     assert budgets.admit("b") > 0  # another client has its own budget
 
 
+def test_a_clients_burst_waits_for_its_own_queries() -> None:
+    budgets = Budgets(60.0, 1)
+
+    async def main() -> list[str]:
+        order: list[str] = []
+        first = await budgets.acquire("a", 5)
+
+        async def second() -> None:
+            ticket = await budgets.acquire("a", 5)  # waits: "a" runs its one query at once
+            order.append("second admitted")
+            budgets.charge("a", ticket)
+
+        waiting = asyncio.create_task(second())
+        await asyncio.sleep(0.05)
+        order.append("first ends")
+        budgets.charge("a", first)
+        await asyncio.wait_for(waiting, 5)
+        held = await budgets.acquire("a", 5)
+        with pytest.raises(TooManyRequests, match="KG_CLIENT_QUERIES"):
+            await budgets.acquire("a", 0.05)  # still busy at the end of the wait
+        budgets.charge("a", held)
+        return order
+
+    assert asyncio.run(main()) == ["first ends", "second admitted"]
+
+
 @pytest.mark.slow
 def test_light_queries_stay_available_while_a_client_sends_runaways() -> None:
     """bench/hostile.py's availability figure, shortened to 10 s: one runaway per second from 127.0.0.2 while a

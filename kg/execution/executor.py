@@ -274,7 +274,8 @@ class Executor:
             return Answer(cached.body, cached.format, cached.etag, cached=True)
         if plan.untrusted and self.refusal is not None:
             raise BackendUnavailable(self.refusal)
-        ticket = self.budgets.admit(client) if plan.untrusted and client is not None else None
+        timeout = self.settings.query_timeout
+        ticket = await self.budgets.acquire(client, timeout) if plan.untrusted and client is not None else None
         try:
             if plan.untrusted and self.pool is not None:
                 body, fmt = await self._sandboxed(self.pool, plan)

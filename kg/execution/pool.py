@@ -52,6 +52,7 @@ class Sandbox:
     tail: bytearray = field(default_factory=bytearray)
     """The last bytes the process wrote to stderr (the engine's last words, for the incident log)."""
     drain: asyncio.Task[None] | None = None
+    guard: Guard = field(default_factory=lambda: Guard(None, "not started"))
     out_of_memory: bool = False
     """The engine said an allocation failed (Rust's message, before the backtrace that may follow)."""
 
@@ -98,13 +99,18 @@ class SandboxPool:
         self.ending: set[asyncio.Task[None]] = set()
         self.closed = False
         self.guard = Guard(None, "no sandbox has started yet")
+        self.started = False
         self.body_limit = int(config["max_result_bytes"]) + 1024
         self.kills = 0
         self.crashes = 0
 
     async def start(self) -> Guard:
-        """Start every sandbox and wait until they are ready; the guard the first one reports is the pool's."""
+        """Start every sandbox and wait until they are ready. The pool's guard is the one they all report (none if
+        they differ); a replacement started later that reports another is refused."""
         sandboxes = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+        guards = {sandbox.guard.mechanism for sandbox in sandboxes}
+        self.guard = sandboxes[0].guard if len(guards) == 1 else Guard(None, "the sandboxes report different guards")
+        self.started = True
         for sandbox in sandboxes:
             self.idle.put_nowait(sandbox)
         return self.guard
@@ -130,7 +136,10 @@ class SandboxPool:
             await sandbox.end()
             tail = sandbox.tail.decode("utf-8", "replace")[-1000:]
             raise RuntimeError(f"a sandbox process did not start ({type(exc).__name__}): {tail}") from None
-        self.guard = Guard(ready.get("guard"), str(ready.get("detail", "")))
+        sandbox.guard = Guard(ready.get("guard"), str(ready.get("detail", "")))
+        if self.started and sandbox.guard.mechanism != self.guard.mechanism:
+            await sandbox.end()
+            raise RuntimeError(f"a sandbox came up with another network guard: {sandbox.guard.detail}")
         return sandbox
 
     def _refill(self) -> None:

@@ -18,7 +18,6 @@ from rdflib.namespace import SH
 
 from kg.curation import causes, summary
 from kg.namespaces import PREFIXES, curie
-from kg.queries.binding import check
 from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
 from kg.rdf.dataset import Dataset, read_sources, turtle_files
 from kg.report import Finding, Report, Severity
@@ -102,6 +101,8 @@ def validate_files(
 
 def check_bindings(queries_dir: Path) -> Iterator[Finding]:
     """Every parameter of a named query that the VALUES binding would not bind to its meaning (kg.queries.binding)."""
+    from kg.queries.binding import check  # imported on first use: rdflib's SPARQL grammar takes a second to build
+
     for query in Catalog(queries_dir):
         for problem in check(query):
             yield Finding(

@@ -281,6 +281,9 @@ def network_refusal(pool: SandboxPool | None, settings: Settings) -> str | None:
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
 
+    retired: list[SandboxPool] = []
+    """The pools of earlier releases, ended for good when the app stops."""
+
     async def open_runtime(app: Starlette, loaded: Settings | None = None) -> None:
         """Open a backend (from the files of ``loaded``: a validated snapshot) and everything built on it, then swap
         them in with plain assignments."""
@@ -293,7 +296,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.executor = executor
         graphql.services = services
         if previous is not None and previous.pool is not None:
-            previous.pool.close()
+            previous.pool.close()  # its busy sandboxes end with the requests in flight on the previous release
+            retired.append(previous.pool)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -310,6 +314,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         finally:
             if app.state.executor.pool is not None:
                 await app.state.executor.pool.aclose()
+            for old in retired:
+                await old.aclose()
             app.state.executor.backend.close()
 
     graphql = GraphQLView(

@@ -13,6 +13,8 @@ SCADSH: Final = BASE + "shapes#"
 """The SHACL shapes and the named quality rules."""
 GRAPH: Final = BASE + "graph/"
 """Named graphs, one per Turtle file (``graph/ontology/scad.ttl``)."""
+INFERRED_GRAPH: Final = GRAPH + "inferred.ttl"
+"""The inferred graph (``ontology/inferred.ttl``, written by `kg derive`): entailments and computed beliefs."""
 
 PREFIXES: Final[dict[str, str]] = {
     "scad": SCAD,

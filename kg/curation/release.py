@@ -89,6 +89,7 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
                 r["negated"],
                 curie(r["certainty"]),
                 curie(r["evidence"]) if r["evidence"] else "",
+                r["belief"],
             ]
         )
     header = [
@@ -104,6 +105,7 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
         "negated",
         "certainty",
         "has_evidence",
+        "belief",
     ]
     return _tsv(header, rows)
 

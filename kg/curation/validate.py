@@ -16,7 +16,7 @@ import pyshacl.errors
 import rdflib
 from rdflib.namespace import SH
 
-from kg.curation import summary
+from kg.curation import inference, summary
 from kg.namespaces import PREFIXES, curie
 from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
 from kg.rdf.dataset import Dataset, read_sources
@@ -52,8 +52,10 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
     report.findings.extend(data.errors)
     if data.errors:
         return report  # later stages would report the consequences of the broken files, not the causes
+    everything, data = data, inference.asserted(data)  # rules, shapes and reasoner see the asserted graphs only
     store = memory_store(data.quads)
     stages: list[tuple[str, Callable[[], Iterable[Finding]]]] = [
+        ("inferred", lambda: inference.check(everything, options.queries_dir)),
         ("checks", lambda: check_rules(store, data, options.checks_dir)),
         ("summary", lambda: check_summary(store, data, options.summary_query)),
         ("shacl", lambda: check_shapes(data)),

@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import BackendUnavailable, QuerySyntaxError
-from kg.namespaces import PREFIXES, sparql_prologue
+from kg.namespaces import INFERRED_GRAPH, PREFIXES, sparql_prologue
 from kg.queries.catalog import NamedQuery
 from kg.queries.text import inline_values
 from kg.rdf.dataset import read_sources
@@ -202,4 +202,10 @@ def open_backend(settings: Settings) -> Backend:
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     if data.errors:
         raise StoreError("the Turtle files do not parse:\n" + "\n".join(e.text() for e in data.errors))
-    return EmbeddedBackend(memory_store(data.quads), release_id(file_hashes(data, settings.ontology_dir)))
+    if settings.inferred:
+        return EmbeddedBackend(memory_store(data.quads), release_id(file_hashes(data, settings.ontology_dir)))
+    quads = [
+        q for q in data.quads if not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value != INFERRED_GRAPH
+    ]
+    hashes = {**file_hashes(data, settings.ontology_dir), "inferred": "excluded"}  # another release: other answers
+    return EmbeddedBackend(memory_store(quads), release_id(hashes))

@@ -251,8 +251,9 @@ def test_cq25_claims_attributed_to_clinical_studies(select: Select) -> None:
     expected = {f"kgr:C000-0{n}" for n in (42, 43, 44, 63, 64)}
     expected |= {f"kgr:C003-0{n}" for n in (60, 61, 62, 63, 68, 69, 70, 71, 72, 73)}
     expected |= {"kgr:C004-020"}
-    # 002: "As new results from trials emerge, it’s becoming clear that stem cell therapy could be the solution for
-    # treating or potentially slowing down the progression of autoimmune conditions" (claimed evidence added, issue 13)
+    # 002: "As new results from trials emerge, it’s becoming clear that stem cell therapy could be"  # noqa: RUF003
+    # "the solution for treating or potentially slowing down the progression of autoimmune conditions"
+    # (claimed evidence added in review, issue 13)
     expected |= {"kgr:C002-010", "kgr:C002-011"}
     assert got == expected
     assert "kgr:C001-015" not in got  # 001 only says trials are "underway"

@@ -17,7 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import ROOT, Rows
+from conftest import ROOT, SOURCES, Rows, needs_shared_sources
 from starlette.testclient import TestClient
 
 from kg.curation.validate import Options, check_rules, validate
@@ -54,6 +54,20 @@ def test_cq_claims_resting_on_preclinical_models(select: Select) -> None:
     # the use of iPSCs (021), generating immune-regulating cells (022, 023), minimizing rejection (024), the approach
     # itself (025) and the tailor-made therapies (026); C001-020 says only where iPSCs come from
     assert got == {f"kgr:C001-0{n}" for n in (21, 22, 23, 24, 25, 26)}
+
+
+def test_every_quote_has_an_anchor_in_its_source(select: Select) -> None:
+    needs_shared_sources()
+    rows = select("claim_anchors")
+    assert len(rows) == len(select("claim_quotes"))
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SOURCES.glob("*.txt")}
+    for r in rows:
+        text, start, end = texts[r["file"]], int(r["start"]), int(r["end"])
+        assert text[start:end] == r["quote"] == r["exact"], r["claim"]
+        assert text[:start].endswith(r["prefix"]) and text[end:].startswith(r["suffix"]), r["claim"]
+    # 004's first claim opens its first sentence, after the title line "... A New Approach"
+    first = next(r for r in rows if r["claim"] == "kgr:C004-001")
+    assert first["prefix"].endswith("A New Approach\n") and first["suffix"].startswith(". This innovative approach")
 
 
 # -- the curator layer (priority 1) ---------------------------------------------------------------------------------

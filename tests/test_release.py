@@ -52,8 +52,9 @@ def test_rdf_files_hold_the_graph(dist: Path) -> None:
     named = without_blanks(triples)  # type: ignore[arg-type]
     assert without_blanks(turtle) == named  # type: ignore[arg-type]
     assert without_blanks(jsonld) == named  # type: ignore[arg-type]
-    # one named graph per Turtle file: 20, and the curation files (2), the belief priors and the inferred graph
-    assert len({q.graph_name for q in quads}) == 24
+    # one named graph per Turtle file: 20, and the curation files (2), the belief priors, the inferred graph and
+    # the quote anchors (5)
+    assert len({q.graph_name for q in quads}) == 29
     closure = {
         (t.subject, t.predicate, t.object)
         for t in ox.parse(path=str(dist / "closure.nt"), format=ox.RdfFormat.N_TRIPLES)

@@ -90,8 +90,14 @@ CASES = {
     "term_without_label": ("term_without_label", Severity.ERROR, "scad:fixtureProperty has no skos:definition", 65),
     "disjoint_classes": ("owl-consistency", Severity.ERROR, "Disjoint classes scad:Disease and scad:Therapy", 14),
     "quote_not_verbatim": ("quote-not-verbatim", Severity.ERROR, "not an exact substring of fixture-source.txt", 54),
+    "quote_anchor_offset": ("quote-anchor", Severity.ERROR, "characters 39-93 of fixture-source.txt are", 56),
     "duplicate_definition": ("duplicate_definition", Severity.ERROR, "kgr:fx-disease is defined in", 6),
-    "curator_across_kinds": ("curator_across_kinds", Severity.ERROR, "to kgr:fx-disease, which is not a scad:Therapy", 82),
+    "curator_across_kinds": (
+        "curator_across_kinds",
+        Severity.ERROR,
+        "to kgr:fx-disease, which is not a scad:Therapy",
+        82,
+    ),
     "curator_restates_claim": ("curator_restates_claim", Severity.ERROR, "restates kgr:FX-001 of a source", 82),
     "curator_without_rationale": ("scadsh:CuratorAssertionShape", Severity.ERROR, "exactly one scad:rationale", 82),
 }

@@ -16,7 +16,7 @@ import pyshacl.errors
 import rdflib
 from rdflib.namespace import SH
 
-from kg.curation import inference, summary
+from kg.curation import anchors, inference, summary
 from kg.namespaces import PREFIXES, curie
 from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
 from kg.rdf.dataset import Dataset, read_sources
@@ -66,6 +66,8 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
         sources_dir = options.sources_dir
         quotes = parse_query(options.queries_dir / "claim_quotes.rq")
         stages.append(("quotes", lambda: check_quotes(store, data, sources_dir, quotes)))
+        anchored = parse_query(options.queries_dir / "claim_anchors.rq")
+        stages.append(("anchors", lambda: anchors.check(store, data, sources_dir, anchored)))
     for name, run_stage in stages:
         t0 = time.perf_counter()
         report.findings.extend(run_stage())

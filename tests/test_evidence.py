@@ -58,7 +58,7 @@ def test_cq_claims_resting_on_preclinical_models(select: Select) -> None:
 
 def test_every_quote_has_an_anchor_in_its_source(select: Select) -> None:
     needs_shared_sources()
-    rows = select("claim_anchors")
+    rows = select("quote_anchors")
     assert len(rows) == len(select("claim_quotes"))
     texts = {p.name: p.read_text(encoding="utf-8") for p in SOURCES.glob("*.txt")}
     for r in rows:

@@ -64,8 +64,6 @@ def triples(claim: str, found: Anchor, quote: str) -> list[ox.Triple]:
 
 def check(store: ox.Store, data: Dataset, sources_dir: Path, query: NamedQuery) -> Iterator[Finding]:
     """Every anchor must hold: the text at its offsets is the claim's quote, with its prefix and suffix around it."""
-    from kg.curation.validate import finding_at
-
     rows = run(store, query)
     assert isinstance(rows, ox.QuerySolutions)
     texts: dict[str, str | None] = {}
@@ -89,5 +87,13 @@ def check(store: ox.Store, data: Dataset, sources_dir: Path, query: NamedQuery) 
             problems.append(
                 f"prefix or suffix differ from the text around it ({expected.prefix!r} ... {expected.suffix!r})"
             )
+        where = data.locate(claim)
         for problem in problems:
-            yield finding_at(data, Severity.ERROR, "quote-anchor", f"quote anchor of {curie(claim)}: {problem}", claim)
+            yield Finding(
+                severity=Severity.ERROR,
+                rule="quote-anchor",
+                message=f"quote anchor of {curie(claim)}: {problem}",
+                file=where[0] if where else None,
+                line=where[1] if where else None,
+                focus=curie(claim),
+            )

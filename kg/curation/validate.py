@@ -66,7 +66,7 @@ def validate(paths: Iterable[Path], options: Options, root: Path | None = None) 
         sources_dir = options.sources_dir
         quotes = parse_query(options.queries_dir / "claim_quotes.rq")
         stages.append(("quotes", lambda: check_quotes(store, data, sources_dir, quotes)))
-        anchored = parse_query(options.queries_dir / "claim_anchors.rq")
+        anchored = parse_query(options.queries_dir / "quote_anchors.rq")
         stages.append(("anchors", lambda: anchors.check(store, data, sources_dir, anchored)))
     for name, run_stage in stages:
         t0 = time.perf_counter()

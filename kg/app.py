@@ -335,6 +335,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graph/{path:path}", pages.named_graph),
         Route("/explore/{name:path}", pages.explore),
         Route("/matrix", pages.matrix),
+        Route("/disagreements", pages.disagreements),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),

@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kg.curation import stats, summary
+from kg.curation import inference, stats, summary
 from kg.errors import KgError
 from kg.queries.catalog import Catalog, ParameterError, QueryError, UnknownQuery, parse_query, term_text
 from kg.queries.formats import GRAPHS, RESULTS, by_name
 from kg.queries.text import check_depth, lex, looks_like_update
-from kg.rdf.dataset import SourceError, read_sources
+from kg.rdf.dataset import SourceError, graph_name, read_sources
 from kg.report import Report, Severity
 from kg.settings import Settings
 from kg.store import build
@@ -220,10 +220,11 @@ def _generated(target: Path, text: str, check: bool, command: str, what: str) ->
 @app.command("derive")
 def derive_command(
     check: Annotated[
-        bool, typer.Option("--check", help="Change nothing; exit 1 if the summary file is out of date.")
+        bool, typer.Option("--check", help="Change nothing; exit 1 if the summary or inferred file is out of date.")
     ] = False,
 ) -> None:
-    """Write the summary layer (ontology/data/summary.ttl) from the claims with queries/summary.rq."""
+    """Write the summary layer (ontology/data/summary.ttl) from the claims with queries/summary.rq, then the inferred
+    graph (ontology/inferred.ttl) with queries/inferred.rq and the beliefs."""
     settings = Settings()
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     if data.errors:
@@ -233,6 +234,14 @@ def derive_command(
     target = settings.summary_file
     triples = summary.derive(memory_store(data.quads), settings.queries_dir / "summary.rq")
     _generated(target, summary.text(triples), check, "kg derive", f"{len(triples)} summary triples")
+    # the inferred graph follows from the asserted graphs with the summary just derived
+    summary_graph = graph_name(target, settings.ontology_dir)
+    quads = [q for q in data.quads if q.graph_name != summary_graph]
+    quads += [ox.Quad(t.subject, t.predicate, t.object, summary_graph) for t in triples]
+    entailed = inference.derive(quads, settings.queries_dir)
+    _generated(
+        settings.inferred_file, inference.text(entailed), check, "kg derive", f"{len(entailed)} inferred triples"
+    )
 
 
 @app.command("stats")
@@ -507,6 +516,8 @@ def build_command(
         err.print("kg: not building a store from files that do not validate", markup=False)
         raise typer.Exit(1)
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
+    if not settings.inferred:
+        data = inference.asserted(data)
     started = time.perf_counter()
     catalog = Catalog(settings.queries_dir)
     try:

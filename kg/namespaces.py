@@ -15,6 +15,8 @@ GRAPH: Final = BASE + "graph/"
 """Named graphs, one per Turtle file (``graph/ontology/scad.ttl``)."""
 DRAFT: Final = BASE + "draft#"
 """The marks of ``kg draft`` (status, offsets, confidence); only in ``ontology/drafts/``, never in the graph."""
+INFERRED_GRAPH: Final = GRAPH + "inferred.ttl"
+"""The inferred graph (``ontology/inferred.ttl``, written by `kg derive`): entailments and computed beliefs."""
 
 PREFIXES: Final[dict[str, str]] = {
     "scad": SCAD,

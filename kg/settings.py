@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     """An on-disk store built by `kg build`, opened read-only; unset: the Turtle files are loaded in memory."""
     sparql_url: str | None = None
     """A SPARQL 1.1 Protocol endpoint to use instead of the embedded store."""
+    inferred: bool = True
+    """Load the inferred graph (ontology/inferred.ttl) with the asserted ones, in memory and in `kg build`; false
+    serves the asserted graphs only. A remote endpoint serves whatever it holds."""
     release_id: str | None = None
     """The data release served by the remote endpoint; answers from a remote endpoint are cached only when it is set."""
 
@@ -106,3 +109,7 @@ class Settings(BaseSettings):
     @property
     def summary_file(self) -> Path:
         return self.ontology_dir / "data" / "summary.ttl"
+
+    @property
+    def inferred_file(self) -> Path:
+        return self.ontology_dir / "inferred.ttl"

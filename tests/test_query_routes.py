@@ -82,7 +82,7 @@ def test_content_negotiation_and_format_parameter(client: TestClient) -> None:
     tsv = client.get("/queries/autoimmune_diseases", params={"format": "tsv"})
     assert tsv.headers["content-type"].startswith("text/tab-separated-values")
     turtle = client.get("/queries/summary", headers={"Accept": "text/turtle"})
-    assert turtle.status_code == 200 and len(list(ox.parse(turtle.content, ox.RdfFormat.TURTLE))) == 211
+    assert turtle.status_code == 200 and len(list(ox.parse(turtle.content, ox.RdfFormat.TURTLE))) == 212
     refused = client.get("/queries/summary", headers={"Accept": "text/csv"})
     assert refused.status_code == 406
 

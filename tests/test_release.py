@@ -60,7 +60,9 @@ def test_rdf_files_hold_the_graph(dist: Path) -> None:
     named = without_blanks(triples)  # type: ignore[arg-type]
     assert without_blanks(turtle) == named  # type: ignore[arg-type]
     assert without_blanks(jsonld) == named  # type: ignore[arg-type]
-    assert len({q.graph_name for q in quads}) == 20  # one named graph per Turtle file
+    # one named graph per Turtle file: 20, and the curation files (2), the belief priors, the inferred graph and
+    # the quote anchors (5)
+    assert len({q.graph_name for q in quads}) == 29
     closure = {
         (t.subject, t.predicate, t.object)
         for t in ox.parse(path=str(dist / "closure.nt"), format=ox.RdfFormat.N_TRIPLES)
@@ -71,23 +73,26 @@ def test_rdf_files_hold_the_graph(dist: Path) -> None:
         ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
         ox.NamedNode("https://w3id.org/scad/ontology#Entity"),
     )
-    assert inferred in closure and inferred not in named
+    graph = ox.NamedNode("https://w3id.org/scad/graph/inferred.ttl")
+    asserted = {(q.subject, q.predicate, q.object) for q in quads if q.graph_name != graph}
+    assert inferred in closure and inferred not in asserted
+    assert inferred in named  # the release carries the inferred graph of `kg derive` too
 
 
 def test_kgx_and_sssom(dist: Path) -> None:
     nodes = list(csv.DictReader((dist / "nodes.tsv").read_text().splitlines(), delimiter="\t"))
-    assert len(nodes) == 153
+    assert len(nodes) == 154  # 153 and kgr:curator-inference
     lupus = next(n for n in nodes if n["id"] == "kgr:lupus")
     assert lupus["category"] == "biolink:Disease" and "SLE" in lupus["synonym"].split("|")
     edges = list(csv.DictReader((dist / "edges.tsv").read_text().splitlines(), delimiter="\t"))
-    assert len(edges) == 274  # the claims with an entity object (5 relate their subject to a value)
+    assert len(edges) == 275  # the claims with an entity object (5 relate their subject to a value)
     infertility = next(e for e in edges if e["id"] == "kgr:C003-084")
     assert infertility["predicate"] == "biolink:has_adverse_event" and infertility["knowledge_level"] == "prediction"
     assert infertility["supporting_text"].startswith("Potential side effects")
     lines = (dist / "mappings.sssom.tsv").read_text().splitlines()
     assert lines[0].startswith("#mapping_set_id:")
     mappings = list(csv.DictReader((line for line in lines if not line.startswith("#")), delimiter="\t"))
-    assert len(mappings) == 187
+    assert len(mappings) == 188  # 187 and ECO:0000305 of kgr:curator-inference
     unverified = [m for m in mappings if m["comment"].startswith("Unverified")]
     assert len(unverified) == 6 and all(float(m["confidence"]) < 0.5 for m in unverified)
 

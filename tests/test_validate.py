@@ -114,7 +114,16 @@ CASES = {
         "the prefix kgr: is bound to <https://w3id.org/scad/idd/>; expected <https://w3id.org/scad/id/>",
         2,
     ),
+    "quote_anchor_offset": ("quote-anchor", Severity.ERROR, "characters 39-93 of fixture-source.txt are", 56),
     "duplicate_definition": ("duplicate_definition", Severity.ERROR, "kgr:fx-disease is defined in", 6),
+    "curator_across_kinds": (
+        "curator_across_kinds",
+        Severity.ERROR,
+        "to kgr:fx-disease, which is not a scad:Therapy",
+        82,
+    ),
+    "curator_restates_claim": ("curator_restates_claim", Severity.ERROR, "restates kgr:FX-001 of a source", 82),
+    "curator_without_rationale": ("scadsh:CuratorAssertionShape", Severity.ERROR, "exactly one scad:rationale", 82),
 }
 # fixtures that only make sense beside the valid minimal graph
 COMPANIONS = {"duplicate_definition": [DATA / "minimal.ttl"]}

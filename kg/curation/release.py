@@ -119,6 +119,7 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
                 r["negated"],
                 curie(r["certainty"]),
                 curie(r["evidence"]) if r["evidence"] else "",
+                r["belief"],
             ]
         )
     header = [
@@ -138,6 +139,7 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
         "negated",
         "certainty",
         "has_evidence",
+        "belief",
     ]
     return _tsv(header, rows)
 
@@ -181,12 +183,20 @@ def sssom(store: ox.Store, catalog: Catalog, release: str) -> str:
     return _tsv(header, rows, preamble)
 
 
+def _nt(term: rdflib.term.Node) -> str:
+    """N-Triples for a term; rdflib's n3() writes a literal with a line break in Turtle's long form."""
+    if isinstance(term, rdflib.Literal):
+        datatype = ox.NamedNode(str(term.datatype)) if term.datatype is not None and not term.language else None
+        return str(ox.Literal(str(term), language=term.language, datatype=datatype))
+    return str(term.n3())
+
+
 def closure(data: Dataset) -> str:
     graph: rdflib.Graph = to_rdflib(data.triples())
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(graph)
     lines = sorted(
         {
-            f"{s.n3()} {p.n3()} {o.n3()} ."
+            f"{s.n3()} {p.n3()} {_nt(o)} ."
             for s, p, o in graph
             # owlrl also states facts about literals (literal subjects), which RDF 1.1 files cannot hold
             if isinstance(s, rdflib.URIRef) and isinstance(p, rdflib.URIRef) and not isinstance(o, rdflib.BNode)

@@ -16,7 +16,7 @@ import pyshacl.errors
 import rdflib
 from rdflib.namespace import SH
 
-from kg.curation import causes, summary
+from kg.curation import anchors, causes, inference, summary
 from kg.namespaces import PREFIXES, curie
 from kg.queries.catalog import Catalog, NamedQuery, parse_query, term_text
 from kg.rdf.dataset import Dataset, read_sources, turtle_files
@@ -59,9 +59,11 @@ def validate(
     report.findings.extend(data.errors)
     if data.errors:
         return report  # later stages would report the consequences of the broken files, not the causes
+    everything, data = data, inference.asserted(data)  # rules, shapes and reasoner see the asserted graphs only
     store = memory_store(data.quads)
     report.findings.extend(causes.check_prefixes(data))
     stages: list[tuple[str, Callable[[], Iterable[Finding]]]] = [
+        ("inferred", lambda: inference.check(everything, options.queries_dir)),
         ("checks", lambda: check_rules(store, data, options.checks_dir)),
         ("summary", lambda: check_summary(store, data, options.summary_query)),
         ("shacl", lambda: check_shapes(data)),
@@ -73,6 +75,8 @@ def validate(
         sources_dir = options.sources_dir
         quotes = parse_query(options.queries_dir / "claim_quotes.rq")
         stages.append(("quotes", lambda: check_quotes(store, data, sources_dir, quotes)))
+        anchored = parse_query(options.queries_dir / "quote_anchors.rq")
+        stages.append(("anchors", lambda: anchors.check(store, data, sources_dir, anchored)))
     for name, run_stage in stages:
         if on_stage is not None:
             on_stage(name)

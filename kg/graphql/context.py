@@ -90,6 +90,8 @@ class Context:
     store_seconds: float = 0.0
     cards: DataLoader[str, Card | None] = field(init=False)
     relations: DataLoader[str, list[EdgeData]] = field(init=False)
+    memo: dict[str, object] = field(default_factory=dict)
+    """Whole-table answers read once per request (the beliefs), by name."""
 
     def __post_init__(self) -> None:
         batch = self.services.batching

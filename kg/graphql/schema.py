@@ -29,6 +29,7 @@ from kg.graphql.connections import (
     entity_page,
 )
 from kg.graphql.context import Context, claim_of
+from kg.graphql.disagreements import EvidenceQueries
 from kg.graphql.limits import MAX_TOKENS, InvalidInput, Limits, iri_of, page_size
 from kg.graphql.model import KINDS, Certainty, Relation, SourceData
 from kg.graphql.types import TYPES, Claim, Entity, Source, entity, load_entity
@@ -143,7 +144,7 @@ class Facets:
 
 
 @strawberry.type
-class Query:
+class Query(EvidenceQueries):
     @strawberry.field(description="One entity by IRI or CURIE (kgr:lupus); null when there is none.")
     async def entity(self, info: Info[Context, None], id: strawberry.ID) -> Entity | None:
         return await load_entity(info.context, iri_of(str(id), "id"))

@@ -7,6 +7,7 @@ import strawberry
 from strawberry.types import Info
 
 from kg.graphql.context import Context
+from kg.graphql.evidence import Belief, Statement, belief_of, beliefs
 from kg.graphql.model import (
     BROADER,
     IN,
@@ -76,6 +77,9 @@ class EdgeFilter:
     min_certainty: Certainty | None = strawberry.field(default=None, description="At least one claim this strong.")
     evidence_kind: strawberry.ID | None = strawberry.field(
         default=None, description="At least one claim citing this kind of evidence (IRI or CURIE)."
+    )
+    min_belief: float | None = strawberry.field(
+        default=None, description="A computed belief of at least this much (0 to 1); see Evidence.belief."
     )
 
 
@@ -230,9 +234,20 @@ class Evidence:
     non_promotional_source_count: int
     strongest_certainty: Certainty
     promotional_only: bool = strawberry.field(description="True when every supporting source is promotional.")
+    statement: strawberry.Private[Statement]
+
+    @strawberry.field(description="The computed belief in the edge's statement and its inputs (never authored).")
+    async def belief(self, info: Info[Context, None]) -> Belief | None:
+        return await belief_of(info.context, self.statement)
 
 
-def evidence(edge: EdgeData, support: list[ClaimData]) -> Evidence:
+def statement_of(iri: str, edge: EdgeData) -> Statement:
+    if edge.direction is Direction.OUTGOING:
+        return (iri, edge.relation.value, edge.other)
+    return (edge.other, edge.relation.value, iri)
+
+
+def evidence(edge: EdgeData, support: list[ClaimData], statement: Statement) -> Evidence:
     sources = {c.source.iri for c in support}
     neutral = {c.source.iri for c in support if not c.source.promotional}
     return Evidence(
@@ -241,6 +256,7 @@ def evidence(edge: EdgeData, support: list[ClaimData]) -> Evidence:
         non_promotional_source_count=len(neutral),
         strongest_certainty=max((c.certainty for c in support), key=lambda c: c.rank),
         promotional_only=not neutral,
+        statement=statement,
     )
 
 
@@ -255,15 +271,22 @@ class Relationship(Generic[T]):
 async def edges(context: Context, iri: str, hops: list[Hop], where: EdgeFilter | None) -> list[Relationship[Any]]:
     """The edges of ``iri`` along ``hops`` that ``where`` keeps, ordered by the label of the other end."""
     chosen = []
+    scores = await beliefs(context) if where is not None and where.min_belief is not None else {}
     for edge in await context.relations.load(iri):
         if (edge.relation, edge.direction) in hops:
             support = supporting(edge, where)
+            if support is not None and where is not None and where.min_belief is not None:
+                found = scores.get(statement_of(iri, edge))
+                support = support if found is not None and found.score >= where.min_belief else None
             if support is not None:
                 chosen.append((edge, support))
     nodes = await context.cards.load_many([edge.other for edge, _ in chosen])
     result = [
         Relationship(
-            node=entity(card), relation=edge.relation, direction=edge.direction, evidence=evidence(edge, support)
+            node=entity(card),
+            relation=edge.relation,
+            direction=edge.direction,
+            evidence=evidence(edge, support, statement_of(iri, edge)),
         )
         for (edge, support), card in zip(chosen, nodes, strict=True)
         if card is not None

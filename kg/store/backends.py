@@ -13,7 +13,7 @@ import httpx
 import pyoxigraph as ox
 
 from kg.errors import BackendUnavailable, QuerySyntaxError
-from kg.namespaces import PREFIXES, sparql_prologue
+from kg.namespaces import INFERRED_GRAPH, PREFIXES, sparql_prologue
 from kg.queries.catalog import Catalog, NamedQuery
 from kg.queries.text import dataset_graphs, inline_values, names_dataset
 from kg.rdf.dataset import read_sources
@@ -201,7 +201,12 @@ def open_backend(settings: Settings) -> Backend:
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     if data.errors:
         raise StoreError("the Turtle files do not parse:\n" + "\n".join(e.text() for e in data.errors))
-    store = memory_store(data.quads)
-    release = release_id(file_hashes(data, settings.ontology_dir))
+    quads = data.quads
+    hashes = file_hashes(data, settings.ontology_dir)
+    if not settings.inferred:
+        quads = [q for q in quads if not isinstance(q.graph_name, ox.NamedNode) or q.graph_name.value != INFERRED_GRAPH]
+        hashes = {**hashes, "inferred": "excluded"}  # another release: other answers
+    store = memory_store(quads)
+    release = release_id(hashes)
     store.extend(metadata_quads(store, Catalog(settings.queries_dir), release))  # the VoID and examples graphs
     return EmbeddedBackend(store, release)

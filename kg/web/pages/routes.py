@@ -230,6 +230,7 @@ class Pages:
         if entity is not None:
             return "entity.html", {
                 "entity": entity,
+                "curator_assertions": data.get("curatorAssertions") or [],
                 "groups": groups(entity["relations"], vocabulary),
                 "vocabulary": vocabulary,
                 "alternates": alternates,
@@ -303,6 +304,15 @@ class Pages:
         async def build() -> tuple[str, dict[str, Any]]:
             data = await self.graphql(request, "matrix")
             return "matrix.html", disease_therapy_matrix(data["diseases"])
+
+        return await self.page(request, build)
+
+    async def disagreements(self, request: Request) -> Response:
+        """``/disagreements``: the pairs of claims where sources disagree, quotes side by side."""
+
+        async def build() -> tuple[str, dict[str, Any]]:
+            data = await self.graphql(request, "disagreements")
+            return "disagreements.html", {"pairs": data["disagreements"]}
 
         return await self.page(request, build)
 

@@ -1,0 +1,68 @@
+"""The computed belief of an edge (``queries/belief.rq``, from the inferred graph): its score and the inputs that
+explain it, one per claim of the statement."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import strawberry
+
+from kg.graphql.context import Context
+from kg.namespaces import curie
+
+Statement = tuple[str, str, str]
+"""(subject, predicate, object) IRIs of a summary edge."""
+
+
+@strawberry.type(description="One claim's contribution to a belief.")
+class BeliefInput:
+    claim: strawberry.ID = strawberry.field(description="The claim (IRI).")
+    source: strawberry.ID = strawberry.field(description="Its source (IRI).")
+    direction: str = strawberry.field(description='"supports", or "refutes" for a negated claim.')
+    source_prior: float = strawberry.field(description="The prior of the source's content type.")
+    certainty_weight: float = strawberry.field(description="The weight of the claim's certainty.")
+    probability: float = strawberry.field(description="source prior x certainty weight.")
+    counted: bool = strawberry.field(description="True when this claim stands for its source (its strongest).")
+
+    @strawberry.field
+    def claim_curie(self) -> str:
+        return curie(str(self.claim))
+
+
+@strawberry.type(
+    description="A computed, never authored, belief in the edge: noisy-OR over its sources of source prior x "
+    "certainty weight, times (1 - the same for negated claims); priors in ontology/belief-priors.ttl."
+)
+class Belief:
+    score: float
+    inputs: list[BeliefInput]
+
+
+async def beliefs(context: Context) -> dict[Statement, Belief]:
+    """Every edge's belief, read once per request."""
+    found = context.memo.get("belief")
+    if found is not None:
+        return cast(dict[Statement, Belief], found)
+    table: dict[Statement, Belief] = {}
+    for r in await context.rows("belief"):
+        key = (r["subject"].value, r["predicate"].value, r["object"].value)
+        belief = table.setdefault(key, Belief(score=float(r["score"].value), inputs=[]))
+        belief.inputs.append(
+            BeliefInput(
+                claim=strawberry.ID(r["claim"].value),
+                source=strawberry.ID(r["source"].value),
+                direction=r["direction"].value,
+                source_prior=float(r["sourcePrior"].value),
+                certainty_weight=float(r["certaintyWeight"].value),
+                probability=float(r["probability"].value),
+                counted=r["counted"].value == "true",
+            )
+        )
+    for b in table.values():
+        b.inputs.sort(key=lambda i: str(i.claim))
+    context.memo["belief"] = table
+    return table
+
+
+async def belief_of(context: Context, statement: Statement) -> Belief | None:
+    return (await beliefs(context)).get(statement)

@@ -227,6 +227,8 @@ def other_values(
     found: set[str] = set()
     if not (param.get("required") or "default" in param) and isinstance(unparameterized, list):
         found = {value for row in unparameterized for n, value in row if n == name}
+        if kind == "iri":  # an IRI parameter names IRIs only (a literal object, say, cannot be asked for)
+            found = {value for value in found if value.startswith("<")}
         terms = sorted(found)
         picked = terms[:: max(1, len(terms) // 3)][:3]
         return [_parse_term(t) for t in picked]

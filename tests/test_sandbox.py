@@ -165,7 +165,9 @@ def test_a_crashed_sandbox_gives_a_problem_document_with_an_incident_id(caplog: 
         assert response.headers["content-type"].startswith("application/problem+json")
         detail = response.json()["detail"]
         incident = detail.rsplit("incident ", 1)[1].rstrip(")")
-        assert "SIGSEGV" in detail and len(incident) == 12
+        # asyncio reports exit status 255 when its child watcher finds the process already reaped (seen only in the
+        # full suite, not in this file alone); the request still fails alone, with its incident id
+        assert ("SIGSEGV" in detail or "exit status 255" in detail) and len(incident) == 12
         assert any(incident in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
         assert labels(client.get("/sparql", params={"query": LUPUS_LABELS})) == LUPUS_ALT_LABELS
 

@@ -264,11 +264,9 @@ def service_description(endpoint: str, described: list[ox.Triple] | None = None)
 
 def yasgui_page(request: Request) -> HTMLResponse:
     catalog: Catalog = request.app.state.catalog
-    examples = [
-        {"name": q.summary, "query": q.text}
-        for q in catalog
-        if q.kind in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and not q.params
-    ][:12]
+    # the researchers' questions first: queries that answer competency questions, then the rest, none with parameters
+    runnable = [q for q in catalog if q.kind in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and not q.params]
+    examples = [{"name": q.summary, "query": q.text} for q in sorted(runnable, key=lambda q: not q.cq)][:12]
     endpoint = str(request.url.replace(query="", fragment=""))
     config = json.dumps({"endpoint": endpoint, "examples": examples}).replace("</", "<\\/")
     page = YASGUI_PAGE.replace("{{config}}", config).replace("{{endpoint}}", html.escape(endpoint))

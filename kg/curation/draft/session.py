@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.curation import summary
+from kg.curation import inference, summary
 from kg.curation.draft.claim import DraftClaim
 from kg.curation.draft.cues import FILE_NAME, read_cues
 from kg.curation.draft.document import (
@@ -32,10 +32,13 @@ from kg.curation.draft.review import review_path, review_tsv
 from kg.curation.formatting import write_atomically
 from kg.curation.validate import Options, validate
 from kg.namespaces import KGR, PREFIXES, RDF_TYPE
-from kg.rdf.dataset import DRAFTS_DIR, Dataset, read_sources
+from kg.rdf.dataset import DRAFTS_DIR, Dataset, graph_name, read_sources
 from kg.rdf.turtle import serialize
 from kg.report import Report
 from kg.store.backends import memory_store
+
+INFERRED_FILE = "inferred.ttl"
+"""Where `kg derive` writes the inferred graph in the ontology folder (Settings.inferred_file)."""
 
 _SCAD = PREFIXES["scad"]
 _NUMBER = re.compile(r"^[0-9]{3}$")
@@ -293,9 +296,18 @@ def _try_on_copy(ontology_dir: Path, queries_dir: Path, texts: dict[Path, str]) 
             twin.parent.mkdir(parents=True, exist_ok=True)
             twin.write_text(body, encoding="utf-8")
         data = read_sources([copy], copy)
-        summary_text = summary.text(summary.derive(memory_store(data.quads), queries_dir / "summary.rq"))
-        (copy / "data" / summary.FILE_NAME).write_text(summary_text, encoding="utf-8")
+        triples = summary.derive(memory_store(data.quads), queries_dir / "summary.rq")
+        summary_text = summary.text(triples)
+        summary_path = copy / "data" / summary.FILE_NAME
+        summary_path.write_text(summary_text, encoding="utf-8")
+        # the inferred graph follows from the asserted graphs with the summary just derived (as `kg derive` does)
+        summary_graph = graph_name(summary_path, copy)
+        quads = [q for q in data.quads if q.graph_name != summary_graph]
+        quads += [ox.Quad(t.subject, t.predicate, t.object, summary_graph) for t in triples]
+        inferred_text = inference.text(inference.derive(quads, queries_dir))
+        (copy / INFERRED_FILE).write_text(inferred_text, encoding="utf-8")
         report = validate([copy], Options(queries_dir), copy)
     out = dict(texts)
     out[ontology_dir / "data" / summary.FILE_NAME] = summary_text
+    out[ontology_dir / INFERRED_FILE] = inferred_text
     return report, out

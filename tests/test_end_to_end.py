@@ -172,7 +172,7 @@ def test_a_worker_killed_mid_query_answers_503_and_the_pool_recovers(built_store
         assert response.headers["retry-after"] == "1"
         assert response.headers["content-type"] == "application/problem+json"
         assert "retry" in response.json()["detail"]
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # kg serve gives a new worker 60 s to start (its sandboxes first)
         while time.monotonic() < deadline and (workers(s.process.pid) - {victim}) == set():
             time.sleep(0.2)
         assert workers(s.process.pid) - {victim}

@@ -62,17 +62,31 @@ def triples(claim: str, found: Anchor, quote: str) -> list[ox.Triple]:
     ]
 
 
-def check(store: ox.Store, data: Dataset, sources_dir: Path, query: NamedQuery) -> Iterator[Finding]:
+class SourceTexts:
+    """The article texts of one validation, each read once: the quote check and the anchor check both need them."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._texts: dict[str, str | None] = {}
+
+    def path(self, file: str) -> Path:
+        return self.folder / file
+
+    def get(self, file: str) -> str | None:
+        """The text of ``file`` (a ``scad:fileName``), or None when the folder has no such file."""
+        if file not in self._texts:
+            path = self.path(file)
+            self._texts[file] = path.read_text(encoding="utf-8") if path.is_file() else None
+        return self._texts[file]
+
+
+def check(store: ox.Store, data: Dataset, texts: SourceTexts, query: NamedQuery) -> Iterator[Finding]:
     """Every anchor must hold: the text at its offsets is the claim's quote, with its prefix and suffix around it."""
     rows = run(store, query)
     assert isinstance(rows, ox.QuerySolutions)
-    texts: dict[str, str | None] = {}
     for row in rows:
         file = row["file"].value
-        if file not in texts:
-            path = sources_dir / file
-            texts[file] = path.read_text(encoding="utf-8") if path.is_file() else None
-        text = texts[file]
+        text = texts.get(file)
         if text is None:
             continue  # the quote check reports the missing file
         claim, quote = row["claim"].value, row["quote"].value

@@ -72,11 +72,11 @@ def validate(
     if options.reasoner:
         stages.append(("owl", lambda: check_consistency(data)))
     if options.sources_dir is not None:
-        sources_dir = options.sources_dir
+        texts = anchors.SourceTexts(options.sources_dir)
         quotes = parse_query(options.queries_dir / "claim_quotes.rq")
-        stages.append(("quotes", lambda: check_quotes(store, data, sources_dir, quotes)))
+        stages.append(("quotes", lambda: check_quotes(store, data, texts, quotes)))
         anchored = parse_query(options.queries_dir / "quote_anchors.rq")
-        stages.append(("anchors", lambda: anchors.check(store, data, sources_dir, anchored)))
+        stages.append(("anchors", lambda: anchors.check(store, data, texts, anchored)))
     for name, run_stage in stages:
         if on_stage is not None:
             on_stage(name)
@@ -281,23 +281,23 @@ def check_consistency(data: Dataset) -> Iterator[Finding]:
         yield finding_at(data, Severity.ERROR, "owl-consistency", text, focus)
 
 
-def check_quotes(store: ox.Store, data: Dataset, sources_dir: Path, quotes: NamedQuery) -> Iterator[Finding]:
-    """Each claim's quote must be an exact substring of its source's text (``sources_dir/<scad:fileName>``)."""
+def check_quotes(store: ox.Store, data: Dataset, texts: anchors.SourceTexts, quotes: NamedQuery) -> Iterator[Finding]:
+    """Each claim's quote must be an exact substring of its source's text (``<sources>/<scad:fileName>``)."""
     rows = run(store, quotes)
     assert isinstance(rows, ox.QuerySolutions)
-    texts: dict[str, str | None] = {}
+    seen: set[str] = set()
     for row in rows:
         file = row["file"].value
-        if file not in texts:
-            path = sources_dir / file
-            texts[file] = path.read_text(encoding="utf-8") if path.is_file() else None
-            if texts[file] is None:
+        text = texts.get(file)
+        if file not in seen:
+            seen.add(file)
+            if text is None:
+                path = texts.path(file)
                 yield Finding(
                     severity=Severity.ERROR,
                     rule="quote-source-missing",
                     message=f"source text {path} not found; expected the file named by scad:fileName",
                     file=path,
                 )
-        text = texts[file]
         if text is not None and row["quote"].value not in text:
             yield causes.quote_finding(data, row["claim"].value, row["quote"].value, text, file)

@@ -27,10 +27,11 @@ from kg.errors import Forbidden, KgError
 from kg.execution.confine import Guard
 from kg.execution.executor import Executor
 from kg.execution.pool import SandboxPool
-from kg.graphql.context import Services
+from kg.graphql.context import Context, Services
+from kg.graphql.sizes import measure
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.metrics import RELOADS, metrics_text
-from kg.queries.catalog import Catalog
+from kg.queries.catalog import Catalog, UnknownQuery
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
 from kg.store.labels import LABELS_FILE, LabelIndex
@@ -221,7 +222,7 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
             (r["entity"].value, r["kind"].value, r["label"].value, r["preferred"].value == "true") for r in rows
         )
     caching = settings.graphql_batching and executor.backend.cacheable
-    return Services(
+    services = Services(
         executor=executor,
         catalog=catalog,
         labels=labels,
@@ -229,7 +230,16 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         batching=settings.graphql_batching,
         cache_entries=settings.cache_entries if caching else 0,
         cache_bytes=settings.cache_bytes // 4,
+        check_timeout=settings.graphql_check_timeout,
     )
+    try:
+        services.sizes = await measure(Context(services))  # the list lengths of this release, for the GraphQL cost
+    except (
+        KgError,
+        UnknownQuery,
+    ) as exc:  # a broken installation still starts; its GraphQL counts every list as 100 long
+        log.error("the GraphQL list sizes of this release could not be measured (%s); every list counts 100", exc)
+    return services
 
 
 async def sandbox_pool(backend: Backend, settings: Settings) -> SandboxPool | None:
@@ -323,6 +333,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         debug=settings.debug,
         max_body_bytes=settings.max_body_bytes,
         max_result_bytes=settings.max_result_bytes,
+        deadline=settings.query_timeout,
         allowlist=allowed_documents(settings.queries_dir / "graphql") if settings.graphql_allowlist_only else None,
     )
     pages = Pages(settings.queries_dir)

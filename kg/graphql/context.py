@@ -13,7 +13,9 @@ import pyoxigraph as ox
 from strawberry.dataloader import DataLoader
 
 from kg.execution.executor import Executor, Term
+from kg.graphql.limits import Checked
 from kg.graphql.model import Card, Certainty, ClaimData, Direction, EdgeData, MappingData, Relation, SourceData
+from kg.graphql.sizes import Sizes
 from kg.lru import Lru
 from kg.queries.catalog import Catalog
 from kg.store.backends import Bindings
@@ -35,13 +37,20 @@ class Services:
     batching: bool = True
     cache_entries: int = 0
     cache_bytes: int = 16_000_000
+    check_timeout: float = 1.0
+    """Seconds parsing and validating a document may take (KG_GRAPHQL_CHECK_TIMEOUT)."""
+    sizes: Sizes = field(default_factory=lambda: Sizes({}, unmeasured=100))
+    """How long each list can be in this release (measured by kg.graphql.sizes.measure when the release loads)."""
     cards: Lru[str, Card | None] = field(init=False)
     relations: Lru[str, list[EdgeData]] = field(init=False)
     """Built cards and edges by IRI, shared by the requests of this process (a release never changes)."""
+    checked: Lru[str, Checked] = field(init=False)
+    """Documents parsed and checked against this release (kg.graphql.limits.Checked), by their text."""
 
     def __post_init__(self) -> None:
         self.cards = Lru(self.cache_entries, self.cache_bytes // 2)
         self.relations = Lru(self.cache_entries, self.cache_bytes // 2)
+        self.checked = Lru(512, 8_000_000, size=lambda c: c.weight)
 
 
 async def through_cache(
@@ -86,6 +95,8 @@ def claim_from(row: dict[str, Term], subject: str, obj: str | None) -> ClaimData
 class Context:
     services: Services
     debug: bool = False
+    cost: int | None = None
+    """The estimated cost of the operation (kg.graphql.limits), once checked."""
     store_queries: int = 0
     store_seconds: float = 0.0
     cards: DataLoader[str, Card | None] = field(init=False)

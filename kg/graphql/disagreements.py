@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from kg.graphql.context import Context, claim_of
 from kg.graphql.limits import iri_of
+from kg.graphql.sizes import sized
 from kg.graphql.types import Claim, LazyEntity, load_entity
 from kg.namespaces import curie
 
@@ -107,14 +108,18 @@ async def disagreements(context: Context, entity: str | None, kind: Disagreement
 class EvidenceQueries:
     """Root fields of this module, mixed into the Query type by kg.graphql.schema."""
 
-    @strawberry.field(description="Statements made by curators (not sources), optionally about one entity.")
+    @strawberry.field(
+        description="Statements made by curators (not sources), optionally about one entity.",
+        metadata=sized("curator_assertions"),
+    )
     async def curator_assertions(
         self, info: Info[Context, None], entity: strawberry.ID | None = None
     ) -> list[CuratorAssertion]:
         return await curator_assertions(info.context, iri_of(str(entity), "entity") if entity else None)
 
     @strawberry.field(
-        description="Pairs of claims where sources disagree in direction or strength, counting curator groupings."
+        description="Pairs of claims where sources disagree in direction or strength, counting curator groupings.",
+        metadata=sized("disagreements"),
     )
     async def disagreements(
         self, info: Info[Context, None], entity: strawberry.ID | None = None, kind: DisagreementKind | None = None

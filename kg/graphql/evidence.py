@@ -8,6 +8,7 @@ from typing import cast
 import strawberry
 
 from kg.graphql.context import Context
+from kg.graphql.sizes import sized
 from kg.namespaces import curie
 
 Statement = tuple[str, str, str]
@@ -35,7 +36,7 @@ class BeliefInput:
 )
 class Belief:
     score: float
-    inputs: list[BeliefInput]
+    inputs: list[BeliefInput] = strawberry.field(metadata=sized("inputs_per_belief"))
 
 
 async def beliefs(context: Context) -> dict[Statement, Belief]:

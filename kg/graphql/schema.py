@@ -3,19 +3,16 @@ data release; with debug, the store queries run and their time)."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types import Info
 
 from kg.errors import KgError
@@ -30,8 +27,9 @@ from kg.graphql.connections import (
 )
 from kg.graphql.context import Context, claim_of
 from kg.graphql.disagreements import EvidenceQueries
-from kg.graphql.limits import MAX_TOKENS, InvalidInput, Limits, iri_of, page_size
+from kg.graphql.limits import Checked, InvalidInput, check, iri_of, over_budget, page_size
 from kg.graphql.model import KINDS, Certainty, Relation, SourceData
+from kg.graphql.sizes import sized
 from kg.graphql.types import TYPES, Claim, Entity, Source, entity, load_entity
 from kg.namespaces import SCAD
 from kg.store.labels import Match
@@ -88,7 +86,7 @@ class SearchHit:
 class DiseaseTherapyCount:
     disease: Entity
     therapy_count: int
-    therapies: list[Entity]
+    therapies: list[Entity] = strawberry.field(metadata=sized("therapies_of_a_disease"))
 
 
 @strawberry.type
@@ -100,7 +98,10 @@ class SourceCertaintyCount:
 
 @strawberry.type(description="Counts for facets and charts.")
 class Facets:
-    @strawberry.field(description="Stem-cell therapies studied, considered or offered per disease (CQ29).")
+    @strawberry.field(
+        description="Stem-cell therapies studied, considered or offered per disease (CQ29).",
+        metadata=sized("therapies_per_disease"),
+    )
     async def therapies_per_disease(self, info: Info[Context, None]) -> list[DiseaseTherapyCount]:
         context = info.context
         rows = await context.rows("therapies_per_disease")
@@ -125,7 +126,7 @@ class Facets:
             )
         return result
 
-    @strawberry.field(description="Claims per source and certainty.")
+    @strawberry.field(description="Claims per source and certainty.", metadata=sized("claims_per_source_and_certainty"))
     async def claims_per_source_and_certainty(self, info: Info[Context, None]) -> list[SourceCertaintyCount]:
         context = info.context
         titles = {r["source"].value: r for r in await context.rows("sources")}
@@ -200,7 +201,7 @@ class Query(EvidenceQueries):
         row = rows[0]
         return Claim(claim=claim_of(row))
 
-    @strawberry.field(description="The source articles.")
+    @strawberry.field(description="The source articles.", metadata=sized("sources"))
     async def sources(self, info: Info[Context, None]) -> list[Source]:
         return await all_sources(info.context)
 
@@ -244,6 +245,55 @@ def _kind_connections() -> dict[str, Any]:
     return fields
 
 
+class Checking(SchemaExtension):
+    """Parses and validates the document (standard rules, then depth, aliases and cost against the sizes of the
+    release) in a thread, so the event loop keeps serving, within the check budget (KG_GRAPHQL_CHECK_TIMEOUT): the
+    check looks at the clock as it goes and stops at the budget, and the request is answered at the budget even if
+    one step of it runs on. What was checked is kept per release, by text, so a repeated document costs nothing."""
+
+    checked: Checked | None = None
+
+    async def on_parse(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        text = execution.query
+        if isinstance(context, Context) and text is not None and execution.graphql_document is None:
+            services = context.services
+            found = services.checked.get(text)
+            if found is None:
+                budget = services.check_timeout
+                job = asyncio.to_thread(
+                    check,
+                    text,
+                    execution.schema._schema,
+                    services.sizes,
+                    tuple(execution.validation_rules),
+                    validate_document,
+                    time.monotonic() + budget,
+                    budget,
+                )
+                try:
+                    found = await asyncio.wait_for(job, budget + 0.25)
+                except TimeoutError:
+                    found = Checked(None, [over_budget(budget)], 0, 0)
+                if found.weight:  # a timeout may be the machine's load: not kept
+                    services.checked.put(text, found)
+            self.checked = found
+            if found.document is None:
+                raise found.errors[0]
+            execution.graphql_document = found.document
+        yield
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        found = self.checked
+        if found is not None:
+            self.execution_context.pre_execution_errors = list(found.errors)
+            context = self.execution_context.context
+            if isinstance(context, Context):
+                context.cost = found.cost
+        yield
+
+
 class Reporting(SchemaExtension):
     """Adds the data release to every response, and with debug on, the store queries run and their time."""
 
@@ -255,6 +305,8 @@ class Reporting(SchemaExtension):
         if context.debug:
             result["storeQueries"] = context.store_queries
             result["storeMilliseconds"] = round(context.store_seconds * 1000, 2)
+            if context.cost is not None:
+                result["cost"] = context.cost
         return result
 
 
@@ -278,15 +330,7 @@ def build_schema(mask: bool = True) -> strawberry.Schema:
         type("Query", (Query,), {"__annotations__": {}, **_kind_connections()}),
         description="Read-only access to the knowledge graph of stem-cell therapies for autoimmune disease.",
     )
-    # The limit rules are classes made once, so the validation cache (keyed by the rules) hits across requests.
-    rules: list[type[ASTValidationRule]] = [Limits]
-    extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
-        lambda: AddValidationRules(rules),
-        lambda: ValidationCache(maxsize=512),
-        Reporting,
-    ]
+    extensions: list[Any] = [Checking, Reporting]
     if mask:
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not expected(e)))
     return Schema(query=root, types=list(TYPES.values()), extensions=extensions)

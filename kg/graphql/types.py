@@ -25,6 +25,7 @@ from kg.graphql.model import (
     SourceData,
     to_iri,
 )
+from kg.graphql.sizes import along, sized
 from kg.namespaces import PREFIXES, curie
 
 T = TypeVar("T")
@@ -216,7 +217,10 @@ class Claim:
     def object_literal(self) -> str | None:
         return self.claim.object_literal
 
-    @strawberry.field(description="The diseases the claim is stated for, when the source limits it.")
+    @strawberry.field(
+        description="The diseases the claim is stated for, when the source limits it.",
+        metadata=sized("contexts_per_claim"),
+    )
     async def context_diseases(self, info: Info[Context, None]) -> list[LazyEntity]:
         iris = (await info.context.contexts()).get(self.claim.iri, [])
         cards = await info.context.cards.load_many(sorted(iris))
@@ -229,7 +233,9 @@ class Claim:
 
 @strawberry.type(description="The claims behind an edge, and a summary of them.")
 class Evidence:
-    claims: list[Claim] = strawberry.field(description="Every claim of the edge's statement, negated ones included.")
+    claims: list[Claim] = strawberry.field(
+        description="Every claim of the edge's statement, negated ones included.", metadata=sized("claims_per_edge")
+    )
     source_count: int = strawberry.field(description="Independent sources among the supporting claims.")
     non_promotional_source_count: int
     strongest_certainty: Certainty
@@ -327,11 +333,17 @@ class Entity:
     def classes(self) -> list[str]:
         return sorted(curie(t) for t in self.card.types)
 
-    @strawberry.field(description="External identifiers with their verification status, unverified ones included.")
+    @strawberry.field(
+        description="External identifiers with their verification status, unverified ones included.",
+        metadata=sized("mappings"),
+    )
     def external_ids(self) -> list[ExternalId]:
         return [external_id(m) for m in self.card.mappings]
 
-    @strawberry.field(description="Every relation of the entity, either way, with its evidence.")
+    @strawberry.field(
+        description="Every relation of the entity, either way, with its evidence.",
+        metadata=along((r, d) for r in Relation for d in Direction),
+    )
     async def relations(
         self,
         info: Info[Context, None],
@@ -355,7 +367,7 @@ def relation_field(hops: list[Hop], target: str, description: str) -> Any:
         return await edges(info.context, root.card.iri, hops, filter)
 
     resolve.__annotations__["return"] = list[Relationship[Annotated[target, strawberry.lazy("kg.graphql.types")]]]  # type: ignore[valid-type]
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description, metadata=along(hops))
 
 
 def treats(direction: Direction) -> list[Hop]:

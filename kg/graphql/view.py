@@ -6,6 +6,7 @@ GraphQL over HTTP: a client that accepts ``application/graphql-response+json`` g
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -20,6 +21,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult as Outcome
 
+from kg.errors import QueryTimeout
 from kg.graphql.context import Context, Services
 from kg.graphql.schema import build_schema
 from kg.lru import Lru
@@ -91,6 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
         debug: bool,
         max_body_bytes: int,
         max_result_bytes: int = 64_000_000,
+        deadline: float = 10.0,
         allowlist: dict[str, str] | None,
         persisted_entries: int = 2048,
         persisted_bytes: int = 16_000_000,
@@ -100,6 +103,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.debug_all = debug
         self.max_body_bytes = max_body_bytes
         self.max_result_bytes = max_result_bytes
+        self.deadline = deadline
         self.allowlist = allowlist
         self.persisted: Lru[str, str] = Lru(max(persisted_entries, len(allowlist or {})), persisted_bytes)
         for digest, text in (allowlist or {}).items():
@@ -231,6 +235,12 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request_data, GraphQLRequestData) and (request_data.extensions or {}).get(MISSING):
             error = GraphQLError("PersistedQueryNotFound", extensions={"code": "PERSISTED_QUERY_NOT_FOUND"})
             return ExecutionResult(data=None, errors=[error])
-        return await super().execute_operation(
-            request, request_adapter, request_data, context, root_value, sub_response
-        )
+        try:
+            return await asyncio.wait_for(
+                super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response),
+                self.deadline,
+            )
+        except TimeoutError:
+            raise QueryTimeout(
+                f"the GraphQL operation ran longer than {self.deadline:g} s (KG_QUERY_TIMEOUT) and was stopped"
+            ) from None

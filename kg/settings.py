@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     deadline finishes its other requests and is replaced."""
     graphql_batching: bool = True
     """Batch each level of a GraphQL query into one store query (off only to measure what batching saves)."""
-    graphql_check_timeout: Annotated[float, Field(gt=0)] = 1.0
+    graphql_check_timeout: Annotated[float, Field(gt=0)] = 3.0
     """Seconds parsing and validating one GraphQL document (its limits and cost included) may take, off the event
     loop; past it the document is refused with an error that names this budget. Apart from KG_QUERY_TIMEOUT, which
     bounds running the operation."""

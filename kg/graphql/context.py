@@ -37,7 +37,7 @@ class Services:
     batching: bool = True
     cache_entries: int = 0
     cache_bytes: int = 16_000_000
-    check_timeout: float = 1.0
+    check_timeout: float = 3.0
     """Seconds parsing and validating a document may take (KG_GRAPHQL_CHECK_TIMEOUT)."""
     sizes: Sizes = field(default_factory=lambda: Sizes({}, unmeasured=100))
     """How long each list can be in this release (measured by kg.graphql.sizes.measure when the release loads)."""

@@ -28,7 +28,7 @@ from kg.execution.confine import Guard
 from kg.execution.executor import Executor
 from kg.execution.pool import SandboxPool
 from kg.graphql.context import Context, Services
-from kg.graphql.sizes import measure
+from kg.graphql.survey import measure
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.metrics import RELOADS, metrics_text
 from kg.queries.catalog import Catalog, UnknownQuery

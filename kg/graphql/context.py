@@ -3,6 +3,7 @@ and the count and time of the store queries run (reported in the response extens
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,8 @@ from kg.store.backends import Bindings
 from kg.store.labels import LabelIndex
 
 RELATIONS = {r.value: r for r in Relation}
+STORE_QUERIES_AT_ONCE = 4
+"""Store queries one GraphQL request may have in flight at once; the rest of its resolvers wait their turn."""
 T = TypeVar("T")
 
 
@@ -101,6 +104,8 @@ class Context:
     store_seconds: float = 0.0
     cards: DataLoader[str, Card | None] = field(init=False)
     relations: DataLoader[str, list[EdgeData]] = field(init=False)
+    gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(STORE_QUERIES_AT_ONCE))
+    """Store queries of this request in flight at once."""
     memo: dict[str, object] = field(default_factory=dict)
     """Whole-table answers read once per request (the beliefs), by name."""
 
@@ -120,7 +125,8 @@ class Context:
         query = self.services.catalog.get(name)
         started = time.perf_counter()
         values = (ox.Variable("entity"), [ox.NamedNode(i) for i in batch]) if batch is not None else None
-        rows, asked = await self.services.executor.select(query.text, bindings, values)
+        async with self.gate:  # one document cannot fill the worker's query queue ahead of other requests
+            rows, asked = await self.services.executor.select(query.text, bindings, values)
         if asked:
             self.store_queries += 1
             self.store_seconds += time.perf_counter() - started

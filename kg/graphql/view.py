@@ -235,12 +235,16 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request_data, GraphQLRequestData) and (request_data.extensions or {}).get(MISSING):
             error = GraphQLError("PersistedQueryNotFound", extensions={"code": "PERSISTED_QUERY_NOT_FOUND"})
             return ExecutionResult(data=None, errors=[error])
-        try:
-            return await asyncio.wait_for(
-                super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response),
-                self.deadline,
-            )
-        except TimeoutError:
+        # The answer leaves at the deadline: the operation is cancelled then, and not waited for (its resolvers may
+        # take a while to unwind), so the client gets 503 on time whatever is still in flight.
+        operation = asyncio.ensure_future(
+            super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+        )
+        done, _ = await asyncio.wait({operation}, timeout=self.deadline)
+        if not done:
+            operation.cancel()
+            operation.add_done_callback(lambda t: t.cancelled() or t.exception())
             raise QueryTimeout(
                 f"the GraphQL operation ran longer than {self.deadline:g} s (KG_QUERY_TIMEOUT) and was stopped"
-            ) from None
+            )
+        return operation.result()

@@ -142,3 +142,17 @@ def test_the_most_expensive_accepted_query_finishes_within_the_deadline() -> Non
             assert "KG_QUERY_TIMEOUT" in str(body.get("detail"))
         assert float(str(outcome["took"])) < DEADLINE + 3.0
         assert light_done or outcome["status"] == 200  # the light one came back while the heavy one still ran
+
+
+def test_an_answer_over_the_size_cap_is_replaced_by_an_error_naming_it() -> None:
+    """KG_MAX_RESULT_BYTES holds for GraphQL answers too: a page of 100 claims with their quotes is far over 1 KB."""
+    with TestClient(create_app(Settings(max_result_bytes=1024))) as c:
+        response = c.post("/graphql", json={"query": "{ claims(first: 100) { edges { node { quote } } } }"})
+        assert response.status_code < 500 and len(response.content) <= 1024
+        body = response.json()
+        assert body["data"] is None
+        assert [e["message"] for e in body["errors"]] == [
+            "the answer is larger than 1024 bytes (KG_MAX_RESULT_BYTES); ask for less"
+        ]
+        small = c.post("/graphql", json={"query": "{ sources { id } }"}).json()
+        assert len(small["data"]["sources"]) == SOURCES

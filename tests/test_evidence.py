@@ -188,10 +188,34 @@ def test_validate_finds_a_stale_inferred_graph(tmp_path: Path, settings: Setting
 def test_cq_belief_in_long_term_remission_after_hsct(select: Select) -> None:
     # 000 (SEO promotional, prior 0.15): "Medical trials have shown that HSCT can lead to long-term remission in
     # some patients" (reported finding, weight 1); 001 (neutral, 0.5): "with many experiencing prolonged remission"
-    # (reported finding, 1). Noisy-OR: 1 - (1 - 0.15) * (1 - 0.5) = 0.575
+    # (reported finding, 1). Through the curator grouping CUR-001 (SCT = HSCT), 004 (neutral, 0.5) counts too, once:
+    # "patients with multiple sclerosis who receive SCT may experience prolonged remission" and "With the potential to
+    # reset the immune system and promote long-term remission" (both hedged, 0.6): 0.5 * 0.6 = 0.3.
+    # Noisy-OR: 1 - (1 - 0.15) * (1 - 0.5) * (1 - 0.3) = 1 - 0.85 * 0.5 * 0.7 = 0.7025
     rows = select("belief", subject=HSCT, predicate="scad:hasOutcome", object="kgr:long-term-remission")
-    assert {r["claim"]: r["probability"] for r in rows} == {"kgr:C000-042": "0.15", "kgr:C001-019": "0.5"}
-    assert [float(r["score"]) for r in rows] == [pytest.approx(0.575)] * 2
+    got = {r["claim"]: (r["probability"], r["via"]) for r in rows}
+    assert got == {
+        "kgr:C000-042": ("0.15", ""),
+        "kgr:C001-019": ("0.5", ""),
+        "kgr:C004-022": ("0.3", KGR + "CUR-001"),
+        "kgr:C004-036": ("0.3", KGR + "CUR-001"),
+    }
+    assert [float(r["score"]) for r in rows] == [pytest.approx(0.7025)] * 4
+    # one source, one vote: of 004's two claims only one counts
+    assert sorted(r["counted"] for r in rows if r["source"] == "kgr:source-004") == ["false", "true"]
+
+
+def test_cq_belief_of_an_edge_only_a_grouping_implies(select: Select) -> None:
+    # no source says HSCT causes organ damage; 004 says it of SCT: "The procedure can lead to severe complications,
+    # including infections, organ damage" (hedged, 0.6; neutral source, 0.5). Through CUR-001 the implied edge of the
+    # inferred graph gets a belief of 0.5 * 0.6 = 0.3 from that one claim, marked as carried across the grouping
+    rows = select("belief", subject=HSCT, predicate="scad:hasAdverseEffect", object="kgr:organ-damage")
+    assert [(r["claim"], r["via"], float(r["score"])) for r in rows] == [
+        ("kgr:C004-028", KGR + "CUR-001", pytest.approx(0.3))
+    ]
+    # and the same edge of SCT itself holds the claim directly
+    direct = select("belief", subject=SCT, predicate="scad:hasAdverseEffect", object="kgr:organ-damage")
+    assert [(r["claim"], r["via"]) for r in direct] == [("kgr:C004-028", "")]
 
 
 def test_cq_belief_in_a_cure_is_lowered_by_the_negation(select: Select) -> None:
@@ -208,21 +232,48 @@ def test_cq_belief_in_a_cure_is_lowered_by_the_negation(select: Select) -> None:
     }
 
 
+def same_concept(g: rdflib.Graph) -> Callable[[object], set[object]]:
+    """Each node's curator grouping (scad:sameConceptAs, symmetric and transitive), itself included, by search."""
+    linked: dict[object, set[object]] = defaultdict(set)
+    for a in g.subjects(rdflib.RDF.type, SCAD.CuratorAssertion):
+        if g.value(a, SCAD.predicate) == SCAD.sameConceptAs:
+            s, o = g.value(a, SCAD.subject), g.value(a, SCAD.object)
+            linked[s].add(o)
+            linked[o].add(s)
+
+    def members(node: object) -> set[object]:
+        seen, todo = {node}, [node]
+        while todo:
+            for n in linked[todo.pop()] - seen:
+                seen.add(n)
+                todo.append(n)
+        return seen
+
+    return members
+
+
 def oracle_beliefs() -> dict[tuple[str, str, str], float]:
-    """Beliefs recomputed from the Turtle files with rdflib and floats, from the formula in the README."""
+    """Beliefs recomputed from the Turtle files with rdflib and floats, from the formula in the README: a claim about
+    one member of a curator grouping counts for the same statement about each other member."""
     g = rdflib.Graph()
-    for path in [*ROOT.glob("ontology/data/claims/*.ttl"), ROOT / "ontology/data/sources.ttl"]:
+    for path in [
+        *ROOT.glob("ontology/data/claims/*.ttl"),
+        *ROOT.glob("ontology/data/curation/*.ttl"),
+        ROOT / "ontology/data/sources.ttl",
+    ]:
         g.parse(path, format="turtle")
     g.parse(ROOT / "ontology/belief-priors.ttl", format="turtle")
     prior = {g.value(p, SCAD.priorFor): float(g.value(p, SCAD.priorValue)) for p in g.subjects(None, SCAD.BeliefPrior)}
+    members = same_concept(g)
     per: dict[tuple[str, str, str], dict[tuple[bool, str], float]] = defaultdict(dict)
     for c in g.subjects(rdflib.RDF.type, SCAD.Claim):
         obj = g.value(c, SCAD.object) or g.value(c, SCAD.objectLiteral)
-        key = (str(g.value(c, SCAD.subject)), str(g.value(c, SCAD.predicate)), str(obj))
         source = g.value(c, SCAD.statedIn)
         p = prior[g.value(source, SCAD.contentType)] * prior[g.value(c, SCAD.certainty)]
         side = (g.value(c, SCAD.negated).toPython(), str(source))
-        per[key][side] = max(p, per[key].get(side, 0.0))
+        for s, o in product(members(g.value(c, SCAD.subject)), members(obj)):
+            key = (str(s), str(g.value(c, SCAD.predicate)), str(o))
+            per[key][side] = max(p, per[key].get(side, 0.0))
     result = {}
     for key, sides in per.items():
         miss = {True: 1.0, False: 1.0}
@@ -257,7 +308,7 @@ def test_graphql_belief_and_min_belief(app_client: TestClient) -> None:
              strong: outcomes(filter: { minBelief: 0.5 }) { node { curie } } } } }""",
     )["entity"]
     scores = {e["node"]["curie"]: e["evidence"]["belief"]["score"] for e in data["all"]}
-    assert scores["kgr:long-term-remission"] == pytest.approx(0.575)
+    assert scores["kgr:long-term-remission"] == pytest.approx(0.7025)  # worked in the CQ above
     assert {e["node"]["curie"] for e in data["strong"]} == {c for c, s in scores.items() if s >= 0.5}
     assert 0 < len(data["strong"]) < len(data["all"])
 
@@ -333,4 +384,4 @@ def test_kgx_edges_carry_the_belief(settings: Settings) -> None:
     text = kgx_edges(memory_store(data.quads), Catalog(settings.queries_dir))
     header, *lines = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
     rows = {r[header.index("id")]: r[header.index("belief")] for r in lines}
-    assert float(rows["kgr:C001-019"]) == pytest.approx(0.575)  # the statement's belief, shared by its claims
+    assert float(rows["kgr:C001-019"]) == pytest.approx(0.7025)  # the statement's belief, shared by its claims

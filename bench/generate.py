@@ -127,6 +127,8 @@ def generate(target_triples: int, seed: int = 7) -> list[ox.Quad]:
         add(c, scad("quote"), ox.Literal(" ".join(rng.choices(WORDS, k=12))))
         add(c, scad("certainty"), scad(rng.choice(CERTAINTY)))
         add(c, scad("negated"), ox.Literal("false", datatype=ox.NamedNode(PREFIXES["xsd"] + "boolean")))
+        add(c, scad("evidenceDirection"), scad("Supports"))
+        add(c, scad("quoteRole"), scad("Background"))
         add(c, scad("assertionMethod"), ox.NamedNode(f"{KGR}author-statement"))
         add(subject, scad(predicate), obj)  # the summary triple
         if i % 4 == 0:

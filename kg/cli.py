@@ -249,7 +249,8 @@ def stats_command(
     paths: PathsArg = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.text,
 ) -> None:
-    """Counts: triples, entities per class, claims per source and per certainty."""
+    """Counts of the asserted graphs (triples, entities per class, claims per source, certainty, direction and quote
+    role); the inferred graph's triples apart."""
     settings = Settings()
     chosen, root = _paths(paths, settings)
     data = read_sources(chosen, root)
@@ -262,11 +263,17 @@ def stats_command(
     if output is OutputFormat.json:
         out.print(json.dumps(result.as_json(), indent=2), markup=False)
         return
-    out.print(f"{result.triples} triples in {result.files} files", markup=False)
+    out.print(
+        f"{result.triples} asserted triples in {result.files} files; "
+        f"{result.inferred_triples} more in the inferred graph (counted apart, in nothing below)",
+        markup=False,
+    )
     for title, counts in (
         ("entities and records per class", result.per_class),
         ("claims per source", result.claims_per_source),
         ("claims per certainty", result.claims_per_certainty),
+        ("claims per evidence direction", result.claims_per_direction),
+        ("claims per quote role", result.claims_per_quote_role),
         ("mappings per verification status", result.mappings_per_status),
     ):
         table = Table(title=title, title_justify="left")

@@ -66,6 +66,29 @@ def test_stats_json() -> None:
         "scad:Speculative": 11,
     }
     assert stats["negated_claims"] == 2
+    # 003's two denials ("without the heavy side effects", "not yet a universal cure") refute; the rest support
+    assert stats["claims_per_direction"] == {"scad:Refutes": 2, "scad:Supports": 278}
+    # the roles judged by reading each quote in its source (README, "Quote roles")
+    assert stats["claims_per_quote_role"] == {
+        "scad:Background": 145,
+        "scad:Marketing": 7,
+        "scad:PrimaryResult": 32,
+        "scad:ReviewOrSynthesis": 96,
+    }
+
+
+def test_stats_count_the_asserted_graphs_and_the_inferred_one_apart() -> None:
+    import rdflib
+
+    stats = json.loads(kg("stats", "--format", "json").stdout)
+    files = sorted((ROOT / "ontology").rglob("*.ttl"))
+    counted = {p.name == "inferred.ttl": 0 for p in files}
+    for path in files:
+        counted[path.name == "inferred.ttl"] += len(rdflib.Graph().parse(path, format="turtle"))
+    assert stats["triples"] == counted[False] and stats["inferred_triples"] == counted[True] > 0
+    # scad:Therapy and scad:Assertion are only ever inferred (superclass types): no asserted instance to count
+    assert "scad:Therapy" not in stats["entities_per_class"] and "scad:Assertion" not in stats["entities_per_class"]
+    assert stats["entities_per_class"]["scad:Claim"] == 280
 
 
 def test_derive_check_is_current() -> None:

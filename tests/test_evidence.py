@@ -188,10 +188,34 @@ def test_validate_finds_a_stale_inferred_graph(tmp_path: Path, settings: Setting
 def test_cq_belief_in_long_term_remission_after_hsct(select: Select) -> None:
     # 000 (SEO promotional, prior 0.15): "Medical trials have shown that HSCT can lead to long-term remission in
     # some patients" (reported finding, weight 1); 001 (neutral, 0.5): "with many experiencing prolonged remission"
-    # (reported finding, 1). Noisy-OR: 1 - (1 - 0.15) * (1 - 0.5) = 0.575
+    # (reported finding, 1). Through the curator grouping CUR-001 (SCT = HSCT), 004 (neutral, 0.5) counts too, once:
+    # "patients with multiple sclerosis who receive SCT may experience prolonged remission" and "With the potential to
+    # reset the immune system and promote long-term remission" (both hedged, 0.6): 0.5 * 0.6 = 0.3.
+    # Noisy-OR: 1 - (1 - 0.15) * (1 - 0.5) * (1 - 0.3) = 1 - 0.85 * 0.5 * 0.7 = 0.7025
     rows = select("belief", subject=HSCT, predicate="scad:hasOutcome", object="kgr:long-term-remission")
-    assert {r["claim"]: r["probability"] for r in rows} == {"kgr:C000-042": "0.15", "kgr:C001-019": "0.5"}
-    assert [float(r["score"]) for r in rows] == [pytest.approx(0.575)] * 2
+    got = {r["claim"]: (r["probability"], r["via"]) for r in rows}
+    assert got == {
+        "kgr:C000-042": ("0.15", ""),
+        "kgr:C001-019": ("0.5", ""),
+        "kgr:C004-022": ("0.3", KGR + "CUR-001"),
+        "kgr:C004-036": ("0.3", KGR + "CUR-001"),
+    }
+    assert [float(r["score"]) for r in rows] == [pytest.approx(0.7025)] * 4
+    # one source, one vote: of 004's two claims only one counts
+    assert sorted(r["counted"] for r in rows if r["source"] == "kgr:source-004") == ["false", "true"]
+
+
+def test_cq_belief_of_an_edge_only_a_grouping_implies(select: Select) -> None:
+    # no source says HSCT causes organ damage; 004 says it of SCT: "The procedure can lead to severe complications,
+    # including infections, organ damage" (hedged, 0.6; neutral source, 0.5). Through CUR-001 the implied edge of the
+    # inferred graph gets a belief of 0.5 * 0.6 = 0.3 from that one claim, marked as carried across the grouping
+    rows = select("belief", subject=HSCT, predicate="scad:hasAdverseEffect", object="kgr:organ-damage")
+    assert [(r["claim"], r["via"], float(r["score"])) for r in rows] == [
+        ("kgr:C004-028", KGR + "CUR-001", pytest.approx(0.3))
+    ]
+    # and the same edge of SCT itself holds the claim directly
+    direct = select("belief", subject=SCT, predicate="scad:hasAdverseEffect", object="kgr:organ-damage")
+    assert [(r["claim"], r["via"]) for r in direct] == [("kgr:C004-028", "")]
 
 
 def test_cq_belief_in_a_cure_is_lowered_by_the_negation(select: Select) -> None:
@@ -208,21 +232,48 @@ def test_cq_belief_in_a_cure_is_lowered_by_the_negation(select: Select) -> None:
     }
 
 
+def same_concept(g: rdflib.Graph) -> Callable[[object], set[object]]:
+    """Each node's curator grouping (scad:sameConceptAs, symmetric and transitive), itself included, by search."""
+    linked: dict[object, set[object]] = defaultdict(set)
+    for a in g.subjects(rdflib.RDF.type, SCAD.CuratorAssertion):
+        if g.value(a, SCAD.predicate) == SCAD.sameConceptAs:
+            s, o = g.value(a, SCAD.subject), g.value(a, SCAD.object)
+            linked[s].add(o)
+            linked[o].add(s)
+
+    def members(node: object) -> set[object]:
+        seen, todo = {node}, [node]
+        while todo:
+            for n in linked[todo.pop()] - seen:
+                seen.add(n)
+                todo.append(n)
+        return seen
+
+    return members
+
+
 def oracle_beliefs() -> dict[tuple[str, str, str], float]:
-    """Beliefs recomputed from the Turtle files with rdflib and floats, from the formula in the README."""
+    """Beliefs recomputed from the Turtle files with rdflib and floats, from the formula in the README: a claim about
+    one member of a curator grouping counts for the same statement about each other member."""
     g = rdflib.Graph()
-    for path in [*ROOT.glob("ontology/data/claims/*.ttl"), ROOT / "ontology/data/sources.ttl"]:
+    for path in [
+        *ROOT.glob("ontology/data/claims/*.ttl"),
+        *ROOT.glob("ontology/data/curation/*.ttl"),
+        ROOT / "ontology/data/sources.ttl",
+    ]:
         g.parse(path, format="turtle")
     g.parse(ROOT / "ontology/belief-priors.ttl", format="turtle")
     prior = {g.value(p, SCAD.priorFor): float(g.value(p, SCAD.priorValue)) for p in g.subjects(None, SCAD.BeliefPrior)}
+    members = same_concept(g)
     per: dict[tuple[str, str, str], dict[tuple[bool, str], float]] = defaultdict(dict)
     for c in g.subjects(rdflib.RDF.type, SCAD.Claim):
         obj = g.value(c, SCAD.object) or g.value(c, SCAD.objectLiteral)
-        key = (str(g.value(c, SCAD.subject)), str(g.value(c, SCAD.predicate)), str(obj))
         source = g.value(c, SCAD.statedIn)
         p = prior[g.value(source, SCAD.contentType)] * prior[g.value(c, SCAD.certainty)]
         side = (g.value(c, SCAD.negated).toPython(), str(source))
-        per[key][side] = max(p, per[key].get(side, 0.0))
+        for s, o in product(members(g.value(c, SCAD.subject)), members(obj)):
+            key = (str(s), str(g.value(c, SCAD.predicate)), str(o))
+            per[key][side] = max(p, per[key].get(side, 0.0))
     result = {}
     for key, sides in per.items():
         miss = {True: 1.0, False: 1.0}
@@ -257,7 +308,7 @@ def test_graphql_belief_and_min_belief(app_client: TestClient) -> None:
              strong: outcomes(filter: { minBelief: 0.5 }) { node { curie } } } } }""",
     )["entity"]
     scores = {e["node"]["curie"]: e["evidence"]["belief"]["score"] for e in data["all"]}
-    assert scores["kgr:long-term-remission"] == pytest.approx(0.575)
+    assert scores["kgr:long-term-remission"] == pytest.approx(0.7025)  # worked in the CQ above
     assert {e["node"]["curie"] for e in data["strong"]} == {c for c, s in scores.items() if s >= 0.5}
     assert 0 < len(data["strong"]) < len(data["all"])
 
@@ -333,4 +384,138 @@ def test_kgx_edges_carry_the_belief(settings: Settings) -> None:
     text = kgx_edges(memory_store(data.quads), Catalog(settings.queries_dir))
     header, *lines = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
     rows = {r[header.index("id")]: r[header.index("belief")] for r in lines}
-    assert float(rows["kgr:C001-019"]) == pytest.approx(0.575)  # the statement's belief, shared by its claims
+    assert float(rows["kgr:C001-019"]) == pytest.approx(0.7025)  # the statement's belief, shared by its claims
+
+
+# -- evidence items: direction and quote role (priority 3) ------------------------------------------------------------
+
+
+def test_cq_which_claims_refute_their_statement(select: Select) -> None:
+    # 003: "It not only aids in tissue repair but also brings immune activity back into balance—without the heavy
+    # side effects of traditional immunosuppressants" and "While it is not yet a universal cure": the only two
+    # statements any source denies
+    rows = select("claims", evidenceDirection="scad:Refutes")
+    assert {r["claim"]: r["quote"] for r in rows} == {
+        "kgr:C003-066": "without the heavy side effects of traditional immunosuppressants",
+        "kgr:C003-090": "While it is not yet a universal cure",
+    }
+    assert {r["negated"] for r in rows} == {"true"}
+    assert select("claims", evidenceDirection="scad:NoEvidence") == []
+
+
+def test_cq_which_quotes_are_marketing(select: Select) -> None:
+    # 002, a clinic's page: "At Stemedix we provide access to Regenerative Medicine for osteoarthritis, also known as
+    # stem cell therapy for Osteoarthritis. Regenerative medicine has the natural potential to help improve
+    # symptoms" (three claims), and its pitch "it's becoming clear that stem cell therapy could be the solution for
+    # treating or potentially slowing down the progression of autoimmune conditions" (two); 000, which ends "you can
+    # contact us at our own website": "even potential cures for autoimmune diseases" and "we could one day see the
+    # end of autoimmune illnesses as we know them"
+    rows = select("claims", quoteRole="scad:Marketing")
+    assert {r["claim"] for r in rows} == {
+        *("kgr:C000-012", "kgr:C000-079"),
+        *("kgr:C002-010", "kgr:C002-011", "kgr:C002-028", "kgr:C002-029", "kgr:C002-030"),
+    }
+    # the documented rule: only a promotional source's quote is marketing
+    assert {r["promotional"] for r in rows} == {"true"}
+
+
+def test_cq_which_results_are_reported_for_hsct(select: Select) -> None:
+    # 000: "Medical trials have shown that HSCT can lead to long-term remission in some patients, halting the
+    # progression of the illness and even reversing a few of the damage"; 001: "Patients with aggressive types of
+    # autoimmune diseases have reported significant improvements following HSCT, with many experiencing prolonged
+    # remission". 001's "HSCT has shown promise in treating certain severe autoimmune conditions" and 000's "HSCT has
+    # been particularly successful in treating ..." name no result: review or synthesis
+    rows = select("claims", subject=HSCT, quoteRole="scad:PrimaryResult")
+    assert {(r["claim"], r["object"]) for r in rows} == {
+        ("kgr:C000-042", "kgr:long-term-remission"),
+        ("kgr:C000-043", "kgr:halted-disease-progression"),
+        ("kgr:C000-044", "kgr:damage-reversal"),
+        ("kgr:C001-018", "kgr:significant-improvement"),
+        ("kgr:C001-019", "kgr:long-term-remission"),
+    }
+    others = {r["claim"]: r["quoteRole"] for r in select("claims", subject=HSCT)}
+    assert others["kgr:C001-016"] == others["kgr:C000-039"] == "scad:ReviewOrSynthesis"
+
+
+def test_evidence_for_a_statement_carries_direction_and_role(select: Select) -> None:
+    # CQ24's query, for the cure: 000 hedges it in its pitch, 003 denies it in its closing synthesis
+    rows = select(
+        "evidence_for_statement", subject="kgr:stem-cell-therapy", predicate="scad:hasOutcome", object="kgr:cure"
+    )
+    assert {r["claim"]: (r["evidenceDirection"], r["quoteRole"]) for r in rows} == {
+        "kgr:C000-012": ("scad:Supports", "scad:Marketing"),
+        "kgr:C000-079": ("scad:Supports", "scad:Marketing"),
+        "kgr:C003-090": ("scad:Refutes", "scad:ReviewOrSynthesis"),
+    }
+
+
+def oracle_evidence_items() -> dict[str, tuple[set[str], set[str], bool]]:
+    """Each claim's directions, roles and negation, read from the claim files with rdflib."""
+    g = rdflib.Graph()
+    for path in ROOT.glob("ontology/data/claims/*.ttl"):
+        g.parse(path, format="turtle")
+    return {
+        short(c): (
+            {str(d) for d in g.objects(c, SCAD.evidenceDirection)},
+            {str(r) for r in g.objects(c, SCAD.quoteRole)},
+            bool(g.value(c, SCAD.negated).toPython()),
+        )
+        for c in g.subjects(rdflib.RDF.type, SCAD.Claim)
+    }
+
+
+def test_every_claim_has_one_direction_and_one_role(select: Select) -> None:
+    items = oracle_evidence_items()
+    assert len(items) == 280
+    roles = {SCAD[r] for r in ("PrimaryResult", "Background", "ReviewOrSynthesis", "Marketing")}
+    for claim, (directions, claim_roles, negated) in items.items():
+        assert directions == {str(SCAD.Refutes if negated else SCAD.Supports)}, claim
+        assert len(claim_roles) == 1 and claim_roles <= {str(r) for r in roles}, claim
+    got = {r["claim"]: (r["evidenceDirection"], r["quoteRole"]) for r in select("claims")}
+    expected = {
+        c: (next(iter(d)).replace(str(SCAD), "scad:"), next(iter(r)).replace(str(SCAD), "scad:"))
+        for c, (d, r, _) in items.items()
+    }
+    assert got == expected
+
+
+def test_graphql_evidence_items_and_grouped_belief_inputs(app_client: TestClient) -> None:
+    data = gql(
+        app_client,
+        """{ refuting: claims(filter: { evidenceDirection: REFUTES }) { totalCount edges { node { curie negated } } }
+             marketing: claims(filter: { quoteRole: MARKETING, source: "kgr:source-002" }) { totalCount }
+             entity(id: "kgr:hematopoietic-stem-cell-transplantation") { ... on Therapy {
+               outcomes { node { curie } evidence { claims { curie evidenceDirection quoteRole }
+                          belief { score inputs { claimCurie viaGrouping counted } } } } } } }""",
+    )
+    assert data["refuting"]["totalCount"] == 2
+    assert all(e["node"]["negated"] for e in data["refuting"]["edges"])
+    assert data["marketing"]["totalCount"] == 5  # 002's pitch (2 claims) and its Stemedix advertisement (3)
+    (remission,) = [e for e in data["entity"]["outcomes"] if e["node"]["curie"] == "kgr:long-term-remission"]
+    roles = {c["curie"]: (c["evidenceDirection"], c["quoteRole"]) for c in remission["evidence"]["claims"]}
+    assert roles == {"kgr:C000-042": ("SUPPORTS", "PRIMARY_RESULT"), "kgr:C001-019": ("SUPPORTS", "PRIMARY_RESULT")}
+    via = {i["claimCurie"]: i["viaGrouping"] for i in remission["evidence"]["belief"]["inputs"]}
+    assert via == {
+        "kgr:C000-042": [],
+        "kgr:C001-019": [],
+        "kgr:C004-022": [KGR + "CUR-001"],
+        "kgr:C004-036": [KGR + "CUR-001"],
+    }
+    page = app_client.get("/id/C003-090", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert "direction: refutes" in page.text and "quote role: review or synthesis" in page.text
+
+
+def test_kgx_edges_carry_direction_and_role(settings: Settings) -> None:
+    from kg.curation.release import kgx_edges
+    from kg.queries.catalog import Catalog
+    from kg.store.backends import memory_store
+
+    data = read_sources([settings.ontology_dir], settings.ontology_dir)
+    text = kgx_edges(memory_store(data.quads), Catalog(settings.queries_dir))
+    header, *lines = [line.split("\t") for line in text.splitlines() if not line.startswith("#")]
+    rows = {
+        r[header.index("id")]: (r[header.index("evidence_direction")], r[header.index("quote_role")]) for r in lines
+    }
+    assert rows["kgr:C003-090"] == ("scad:Refutes", "scad:ReviewOrSynthesis")
+    assert rows["kgr:C002-028"] == ("scad:Supports", "scad:Marketing")

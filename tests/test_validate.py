@@ -51,6 +51,8 @@ CASES = {
     "syntax_unknown_prefix": ("syntax", Severity.ERROR, "The prefix scadx: has not been declared", 61),
     "claim_without_quote": ("scadsh:Claim-quote", Severity.ERROR, "exactly one verbatim scad:quote", 54),
     "claim_bad_certainty": ("scadsh:Claim-certainty", Severity.ERROR, "exactly one certainty", 54),
+    "claim_without_quote_role": ("scadsh:Claim-quoteRole", Severity.ERROR, "exactly one scad:quoteRole", 54),
+    "claim_direction": ("claim_direction", Severity.ERROR, "has scad:negated true but the direction scad:Supports", 54),
     "claim_object_and_literal": ("scadsh:ClaimShape", Severity.ERROR, "either an object", 54),
     "source_without_title": ("scadsh:SourceShape", Severity.ERROR, "exactly one dcterms:title", 7),
     "entity_without_label": ("scadsh:Entity-prefLabel", Severity.ERROR, "exactly one English skos:prefLabel", 14),

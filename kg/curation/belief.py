@@ -5,7 +5,13 @@ our own reviewed numbers in ``ontology/belief-priors.ttl``: a claim's probabilit
 type: promotional sources carry a high systematic error) times its certainty's weight. Claims of one source are not
 independent, so each source counts once, with its strongest claim. The sources that state the edge combine by
 noisy-OR (``1 - prod(1 - p)``); the negated claims of the same statement combine the same way and lower the score:
-``score = support * (1 - refute)``."""
+``score = support * (1 - refute)``.
+
+A curator grouping (``scad:sameConceptAs``: SCT and HSCT) joins its members into one idea, so a claim about one member
+is evidence for the same statement about every other member: the edge a grouping implies (in the inferred graph) gets
+a belief, and the edge a source states directly counts the claims about the other members too. Such an input names
+the curator assertions of the groups it was carried across (``scad:viaGrouping``); it counts as fully as a direct
+claim (the grouping says the two are one procedure), and its source still counts once."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from itertools import product
 from typing import Final
 
 import pyoxigraph as ox
@@ -34,6 +41,8 @@ class Input:
     source_prior: Decimal
     certainty_weight: Decimal
     counted: bool = False
+    via: tuple[str, ...] = ()
+    """The curator assertions (IRIs) of the groupings this claim was carried across; empty for a direct claim."""
 
     @property
     def probability(self) -> Decimal:
@@ -82,28 +91,66 @@ def combine(
     counted = {(i.claim, i.negated) for i in supporting + refuting}
     score = noisy_or(i.probability for i in supporting) * (Decimal(1) - noisy_or(i.probability for i in refuting))
     marked = tuple(
-        Input(i.claim, i.source, i.negated, i.source_prior, i.certainty_weight, (i.claim, i.negated) in counted)
+        Input(i.claim, i.source, i.negated, i.source_prior, i.certainty_weight, (i.claim, i.negated) in counted, i.via)
         for i in sorted(inputs, key=lambda i: i.claim)
     )
     return Belief(subject, predicate, obj, score.quantize(_PLACES, ROUND_HALF_EVEN), marked)
 
 
-def beliefs(rows: ox.QuerySolutions) -> list[Belief]:
-    """The belief of every edge that a non-negated claim states, from the rows of ``queries/belief_inputs.rq``."""
-    edges: dict[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal], list[Input]] = {}
+Node = ox.NamedNode | ox.Literal
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The members of each curator grouping, and the assertions that join them (from ``belief_groupings.rq``)."""
+
+    members: dict[Node, frozenset[Node]]
+    assertions: dict[Node, tuple[str, ...]]
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, ox.NamedNode, ox.NamedNode]]) -> Groups:
+        group: dict[Node, set[Node]] = {}
+        said: dict[Node, set[str]] = {}
+        for assertion, a, b in rows:
+            joined = group.get(a, {a}) | group.get(b, {b})
+            stated = said.get(a, set()) | said.get(b, set()) | {assertion}
+            for member in joined:
+                group[member], said[member] = joined, stated
+        return cls({m: frozenset(g) for m, g in group.items()}, {m: tuple(sorted(s)) for m, s in said.items()})
+
+    def of_node(self, node: Node) -> frozenset[Node]:
+        return self.members.get(node, frozenset({node}))
+
+
+def beliefs(rows: ox.QuerySolutions, groupings: ox.QuerySolutions | None = None) -> list[Belief]:
+    """The belief of every edge that a non-negated claim states, directly or across a curator grouping, from the rows
+    of ``queries/belief_inputs.rq`` and ``queries/belief_groupings.rq``."""
+    pairs = []
+    for row in groupings or ():
+        a, b = row["subject"], row["object"]
+        assert isinstance(a, ox.NamedNode) and isinstance(b, ox.NamedNode)
+        pairs.append((row["assertion"].value, a, b))
+    groups = Groups.of(pairs)
+    edges: dict[tuple[ox.NamedNode, ox.NamedNode, Node], list[Input]] = {}
     for row in rows:
         s, p, o = row["subject"], row["predicate"], row["object"]
         assert isinstance(s, ox.NamedNode) and isinstance(p, ox.NamedNode)
         assert isinstance(o, (ox.NamedNode, ox.Literal))
-        edges.setdefault((s, p, o), []).append(
-            Input(
-                claim=row["claim"].value,
-                source=row["source"].value,
-                negated=row["negated"].value == "true",
-                source_prior=Decimal(row["sourcePrior"].value),
-                certainty_weight=Decimal(row["certaintyWeight"].value),
+        for s2, o2 in product(sorted(groups.of_node(s), key=str), sorted(groups.of_node(o), key=str)):
+            assert isinstance(s2, ox.NamedNode)
+            via = tuple(
+                sorted({*(groups.assertions[s] if s2 != s else ()), *(groups.assertions[o] if o2 != o else ())})
             )
-        )
+            edges.setdefault((s2, p, o2), []).append(
+                Input(
+                    claim=row["claim"].value,
+                    source=row["source"].value,
+                    negated=row["negated"].value == "true",
+                    source_prior=Decimal(row["sourcePrior"].value),
+                    certainty_weight=Decimal(row["certaintyWeight"].value),
+                    via=via,
+                )
+            )
     return [combine(s, p, o, inputs) for (s, p, o), inputs in edges.items() if any(not i.negated for i in inputs)]
 
 
@@ -140,4 +187,6 @@ def triples(found: Iterable[Belief]) -> list[ox.Triple]:
             add(item, SCAD + "certaintyWeight", number(i.certainty_weight))
             add(item, SCAD + "inputProbability", number(i.probability))
             add(item, SCAD + "countedInScore", ox.Literal("true" if i.counted else "false", datatype=_XSD_BOOLEAN))
+            for assertion in i.via:
+                add(item, SCAD + "viaGrouping", ox.NamedNode(assertion))
     return out

@@ -55,8 +55,9 @@ def derive(quads: Iterable[ox.Quad], queries_dir: Path) -> list[ox.Triple]:
     else:
         raise RuntimeError(f"{rules.name} found new triples after {MAX_ROUNDS} rounds; a rule does not terminate")
     rows = run(store, parse_query(queries_dir / "belief_inputs.rq"))
-    assert isinstance(rows, ox.QuerySolutions)
-    return sorted(inferred, key=str) + belief.triples(belief.beliefs(rows))
+    groupings = run(store, parse_query(queries_dir / "belief_groupings.rq"))
+    assert isinstance(rows, ox.QuerySolutions) and isinstance(groupings, ox.QuerySolutions)
+    return sorted(inferred, key=str) + belief.triples(belief.beliefs(rows, groupings))
 
 
 def text(triples: list[ox.Triple]) -> str:

@@ -120,6 +120,8 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
                 curie(r["certainty"]),
                 curie(r["evidence"]) if r["evidence"] else "",
                 r["belief"],
+                curie(r["evidenceDirection"]),
+                curie(r["quoteRole"]),
             ]
         )
     header = [
@@ -140,6 +142,8 @@ def kgx_edges(store: ox.Store, catalog: Catalog) -> str:
         "certainty",
         "has_evidence",
         "belief",
+        "evidence_direction",
+        "quote_role",
     ]
     return _tsv(header, rows)
 

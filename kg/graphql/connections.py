@@ -13,7 +13,7 @@ import strawberry
 
 from kg.graphql.context import Context, claim_of
 from kg.graphql.limits import InvalidInput, iri_of, page_size
-from kg.graphql.model import Certainty, Relation
+from kg.graphql.model import Certainty, EvidenceDirection, QuoteRole, Relation
 from kg.graphql.types import Claim, Entity, entity
 from kg.namespaces import SCAD
 
@@ -143,6 +143,8 @@ class ClaimFilter:
     certainty: Certainty | None = None
     min_certainty: Certainty | None = None
     negated: bool | None = None
+    evidence_direction: EvidenceDirection | None = None
+    quote_role: QuoteRole | None = None
     exclude_promotional: bool = False
     evidence_kind: strawberry.ID | None = None
     context_disease: strawberry.ID | None = strawberry.field(
@@ -234,6 +236,10 @@ async def claim_page(
             raw["certainty"] = where.certainty.value
         if where.negated is not None:
             raw["negated"] = "true" if where.negated else "false"
+        if where.evidence_direction is not None:
+            raw["evidenceDirection"] = where.evidence_direction.value
+        if where.quote_role is not None:
+            raw["quoteRole"] = where.quote_role.value
     query = context.services.catalog.get("claims")
     rows = await context.rows("claims", query.bind(raw))
     claims = [claim_of(r) for r in rows]

@@ -15,7 +15,18 @@ from strawberry.dataloader import DataLoader
 
 from kg.execution.executor import Executor, Term
 from kg.graphql.limits import Checked
-from kg.graphql.model import Card, Certainty, ClaimData, Direction, EdgeData, MappingData, Relation, SourceData
+from kg.graphql.model import (
+    Card,
+    Certainty,
+    ClaimData,
+    Direction,
+    EdgeData,
+    EvidenceDirection,
+    MappingData,
+    QuoteRole,
+    Relation,
+    SourceData,
+)
 from kg.graphql.sizes import Sizes
 from kg.lru import Lru
 from kg.queries.catalog import Catalog
@@ -88,6 +99,8 @@ def claim_from(row: dict[str, Term], subject: str, obj: str | None) -> ClaimData
         source=SourceData(row["source"].value, row["title"].value, row["promotional"].value == "true"),
         certainty=Certainty(row["certainty"].value),
         negated=row["negated"].value == "true",
+        evidence_direction=EvidenceDirection(row["evidenceDirection"].value),
+        quote_role=QuoteRole(row["quoteRole"].value),
         scope=text(row, "scope"),
         hedge=text(row, "hedge"),
         evidence=text(row, "evidence"),

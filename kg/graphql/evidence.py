@@ -24,6 +24,10 @@ class BeliefInput:
     certainty_weight: float = strawberry.field(description="The weight of the claim's certainty.")
     probability: float = strawberry.field(description="source prior x certainty weight.")
     counted: bool = strawberry.field(description="True when this claim stands for its source (its strongest).")
+    via_grouping: list[strawberry.ID] = strawberry.field(
+        description="The curator groupings (scad:sameConceptAs assertions) this claim was carried across: it is about "
+        "another member of the grouping. Empty for a claim that states the edge itself."
+    )
 
     @strawberry.field
     def claim_curie(self) -> str:
@@ -57,6 +61,7 @@ async def beliefs(context: Context) -> dict[Statement, Belief]:
                 certainty_weight=float(r["certaintyWeight"].value),
                 probability=float(r["probability"].value),
                 counted=r["counted"].value == "true",
+                via_grouping=[strawberry.ID(v) for v in r["via"].value.split()] if r.get("via") else [],
             )
         )
     for b in table.values():

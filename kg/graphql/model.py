@@ -35,6 +35,24 @@ class Certainty(enum.Enum):
         return list(Certainty).index(self) + 1
 
 
+@strawberry.enum(description="Which way a claim's quote bears on its statement (scad:evidenceDirection).")
+class EvidenceDirection(enum.Enum):
+    SUPPORTS = SCAD + "Supports"
+    REFUTES = SCAD + "Refutes"
+    NO_EVIDENCE = SCAD + "NoEvidence"
+
+
+@strawberry.enum(
+    description="What part a claim's quote plays in its source (scad:quoteRole), a curator's judgement: a reported "
+    "result, background, the author's review or synthesis, or marketing."
+)
+class QuoteRole(enum.Enum):
+    PRIMARY_RESULT = SCAD + "PrimaryResult"
+    BACKGROUND = SCAD + "Background"
+    REVIEW_OR_SYNTHESIS = SCAD + "ReviewOrSynthesis"
+    MARKETING = SCAD + "Marketing"
+
+
 @strawberry.enum(description="A relation a claim can state; the value is the predicate IRI.")
 class Relation(enum.Enum):
     """Every relation a claim can state; the value is the predicate IRI."""
@@ -150,6 +168,8 @@ class ClaimData:
     source: SourceData
     certainty: Certainty
     negated: bool
+    evidence_direction: EvidenceDirection
+    quote_role: QuoteRole
     scope: str | None
     hedge: str | None
     evidence: str | None

@@ -19,8 +19,10 @@ from kg.graphql.model import (
     ClaimData,
     Direction,
     EdgeData,
+    EvidenceDirection,
     Hop,
     MappingData,
+    QuoteRole,
     Relation,
     SourceData,
     to_iri,
@@ -181,6 +183,16 @@ class Claim:
     @strawberry.field(description="True when the source states that the relation does not hold.")
     def negated(self) -> bool:
         return self.claim.negated
+
+    @strawberry.field(
+        description="Which way the quote bears on the claim's statement: REFUTES exactly for a negated claim."
+    )
+    def evidence_direction(self) -> EvidenceDirection:
+        return self.claim.evidence_direction
+
+    @strawberry.field(description="What part the quote plays in its source (a curator's judgement).")
+    def quote_role(self) -> QuoteRole:
+        return self.claim.quote_role
 
     @strawberry.field(description='Limits the source puts on the claim ("in some patients").')
     def scope(self) -> str | None:

@@ -34,6 +34,8 @@ class DraftClaim:
     certainty: str = "Asserted"
     hedge_cue: str | None = None
     negated: bool = False
+    quote_role: str = "Background"
+    """Drafted by rule (:func:`drafted_role`) for the curator to review; a judgement, never final here."""
     scope: str | None = None
     decisions: dict[str, Decision] = field(default_factory=dict)
     id: str = ""
@@ -104,8 +106,18 @@ def make_claim(
         certainty=context.certainty,
         hedge_cue=hedge,
         negated=context.negation_cue is not None,
+        quote_role=drafted_role(context.certainty),
         scope=scope,
         decisions=decisions,
+    )
+
+
+def drafted_role(certainty: str) -> str:
+    """A first guess at the quote's role from its certainty, for the curator to correct by reading the quote: a
+    reported finding ("trials have shown") is a primary result, a hedge or a prediction the author's review or
+    synthesis, anything else background. Marketing is never guessed; it needs the source read."""
+    return {"ReportedFinding": "PrimaryResult", "Hedged": "ReviewOrSynthesis", "Speculative": "ReviewOrSynthesis"}.get(
+        certainty, "Background"
     )
 
 

@@ -100,6 +100,8 @@ def claim_triples(claim: DraftClaim, source_iri: str, iri: str, draft_marks: boo
         ox.Triple(
             c, _n(_SCAD + "negated"), ox.Literal("true" if claim.negated else "false", datatype=_n(_XSD + "boolean"))
         ),
+        ox.Triple(c, _n(_SCAD + "evidenceDirection"), _n(_SCAD + ("Refutes" if claim.negated else "Supports"))),
+        ox.Triple(c, _n(_SCAD + "quoteRole"), _n(_SCAD + claim.quote_role)),
         ox.Triple(c, _n(_SCAD + "assertionMethod"), _n(KGR + "author-statement")),
     ]
     if claim.hedge_cue:
@@ -228,6 +230,7 @@ def _claim(iri: str, props: dict[str, list[str]], known: dict[str, Entity]) -> D
         certainty=certainty,
         hedge_cue=_one(props, _SCAD + "hedgeCue"),
         negated=_one(props, _SCAD + "negated") == "true",
+        quote_role=(_one(props, _SCAD + "quoteRole") or _SCAD + "Background")[len(_SCAD) :],
         scope=_one(props, _SCAD + "scope"),
         decisions=decisions,
         id=iri,

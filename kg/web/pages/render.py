@@ -23,6 +23,16 @@ CERTAINTY_WORDS: Final = {
     "HEDGED": "hedged",
     "SPECULATIVE": "speculative",
 }
+EVIDENCE_WORDS: Final = {
+    "SUPPORTS": "supports",
+    "REFUTES": "refutes",
+    "NO_EVIDENCE": "no evidence",
+    "PRIMARY_RESULT": "primary result",
+    "BACKGROUND": "background",
+    "REVIEW_OR_SYNTHESIS": "review or synthesis",
+    "MARKETING": "marketing",
+}
+"""The words for a claim's evidence direction and quote role (GraphQL enum names)."""
 KIND_CLASSES: Final = {
     "Disease": "disease",
     "PathologicalProcess": "process",
@@ -81,6 +91,7 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(href=href, curie=curie, expand=expand, certainty_word=lambda c: CERTAINTY_WORDS.get(c, c))
+    env.globals["evidence_word"] = lambda v: EVIDENCE_WORDS.get(v, v)
     env.filters["kind_class"] = lambda kind: KIND_CLASSES.get(kind, "other")
     env.filters["plural"] = plural
     return env

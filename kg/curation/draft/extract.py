@@ -119,8 +119,8 @@ def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftCl
     said: dict[str, dict[str, int]] = {}
     for c in claims:
         if c.predicate != BROADER and not c.decisions["subject"].why.startswith("carried"):
-            family = said.setdefault(kinds.family(c.subject.kind), {})
-            family[c.subject.iri] = family.get(c.subject.iri, 0) + 1
+            tally = said.setdefault(kinds.family(c.subject.kind), {})
+            tally[c.subject.iri] = tally.get(c.subject.iri, 0) + 1
     done: set[str] = set()
     for m in mentions:
         family = kinds.family(m.entity.kind)

@@ -58,7 +58,7 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
 
 def _heading(text: str, sentence: Sentence) -> bool:
     """A question, or a title: a line in title case without a full stop."""
-    written = text[sentence.start : sentence.end].rstrip("\"\u201d\u2019)")
+    written = text[sentence.start : sentence.end].rstrip('"\u201d\u2019)')
     if written.endswith("?"):
         return True
     if written.endswith((".", "!")):

@@ -179,6 +179,16 @@ def test_named_cells_stand_for_their_therapy_in_relations_only_a_therapy_has(lex
     )
 
 
+def test_a_plural_class_noun_refers_to_the_class_a_list_named_members_of(lexicon: Lexicon) -> None:
+    text = "Lupus and psoriasis are autoimmune diseases. MSC therapy is studied for these conditions."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert triples(second) == {("msc-therapy", "investigatedFor", "autoimmune-disease")}
+    # a singular noun still refers to the member the sentence was about: "the disease" is lupus, not the class
+    text = "Lupus is an autoimmune disease. MSC therapy is studied for the disease."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert ("msc-therapy", "investigatedFor", "lupus") in triples(second)
+
+
 def test_titles_and_questions_draft_nothing_but_set_the_topic(lexicon: Lexicon) -> None:
     text = (
         "MSC Therapy for Psoriasis in Adults\n"

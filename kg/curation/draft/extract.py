@@ -30,6 +30,8 @@ class _Document:
     topics: dict[str, Mention] = field(default_factory=dict)
     """The last entity of each family the article named, for subjects carried over from earlier sentences."""
     proposals: dict[str, Entity] = field(default_factory=dict)
+    generals: dict[str, Mention] = field(default_factory=dict)
+    """The last general entity of each family a list named members of ("diseases such as lupus")."""
 
 
 def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
@@ -92,6 +94,9 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
+    for c in claims:
+        general = next(m for m in mentions if m.entity.iri == c.object.iri)
+        doc.generals[doc.lexicon.kinds.family(c.object.kind)] = general
     paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
     best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
     for target in mentions:
@@ -183,13 +188,23 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
         topic = doc.topics.get(family)
         if topic is None:
             continue
+        general = doc.generals.get(family)
         for cue in cues:
             for i, j in find(cue, tokens):
                 if used.isdisjoint(range(i, j)):
                     used.update(range(i, j))
                     surface = " ".join(t.text for t in tokens[i:j])
-                    found.append(Mention(topic.entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
+                    # a plural noun ("these conditions") names the class the article listed members of, if any
+                    plural = j - i > 1 or tokens[i].text.lower() not in _PRONOUNS
+                    plural = plural and tokens[j - 1].text.lower().endswith("s") and family in _CLASS_NOUNS
+                    entity = general.entity if plural and general is not None else topic.entity
+                    found.append(Mention(entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
     return found
+
+
+_PRONOUNS = frozenset({"they", "them", "it", "this", "these"})
+_CLASS_NOUNS = frozenset({"Disease"})
+"""The families whose plural nouns ("these conditions", "illnesses") name a class rather than its last member."""
 
 
 def _proposals(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:

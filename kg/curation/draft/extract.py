@@ -30,6 +30,8 @@ class _Document:
     topics: dict[str, Mention] = field(default_factory=dict)
     """The last entity of each family the article named, for subjects carried over from earlier sentences."""
     proposals: dict[str, Entity] = field(default_factory=dict)
+    generals: dict[str, Mention] = field(default_factory=dict)
+    """The last general entity of each family a list named members of ("diseases such as lupus")."""
 
 
 def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
@@ -39,7 +41,10 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
     seen: set[tuple[str, str, str]] = set()
     spans: set[tuple[tuple[str, str, str], int, int]] = set()
     for sentence in sentences(text):
-        for claim in _sentence_claims(doc, sentence):
+        claims = _sentence_claims(doc, sentence)
+        if _heading(text, sentence):
+            continue  # a title or a question states nothing, though it names the topic
+        for claim in claims:
             k = (claim.subject.iri, claim.predicate, claim.object.iri)
             if claim.subject.iri == claim.object.iri or (k, claim.start, claim.end) in spans:
                 continue
@@ -53,6 +58,17 @@ def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftCla
     return found, list(doc.proposals.values())
 
 
+def _heading(text: str, sentence: Sentence) -> bool:
+    """A question, or a title: a line in title case without a full stop."""
+    written = text[sentence.start : sentence.end].rstrip('"\u201d\u2019)')
+    if written.endswith("?"):
+        return True
+    if written.endswith((".", "!")):
+        return False
+    long = [t.text for t in sentence.tokens if t.is_word and len(t.text) > 3]
+    return bool(long) and sum(w[0].isupper() for w in long) >= 0.6 * len(long)
+
+
 def _plain(claim: DraftClaim) -> bool:
     why = claim.decisions["relation"].why
     carried = claim.decisions["subject"].why.startswith("carried")
@@ -60,7 +76,14 @@ def _plain(claim: DraftClaim) -> bool:
 
 
 def _copy(lexicon: Lexicon) -> Lexicon:
-    return Lexicon(lexicon.kinds, dict(lexicon.entities), dict(lexicon.index), dict(lexicon.exact), list(lexicon.loose))
+    return Lexicon(
+        lexicon.kinds,
+        dict(lexicon.entities),
+        dict(lexicon.index),
+        dict(lexicon.exact),
+        list(lexicon.loose),
+        dict(lexicon.therapy_of),
+    )
 
 
 def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
@@ -71,6 +94,9 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
+    for c in claims:
+        general = next(m for m in mentions if m.entity.iri == c.object.iri)
+        doc.generals[doc.lexicon.kinds.family(c.object.kind)] = general
     paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
     best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
     for target in mentions:
@@ -86,10 +112,32 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
             make_claim(doc.text, doc.cues, sentence, analyzer, subject, relation, target, score, why, carried),
         )
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
-    for m in mentions:
-        if m.how not in ("anaphora", "words", "quote"):
-            doc.topics[doc.lexicon.kinds.family(m.entity.kind)] = m
+    _update_topics(doc, mentions, claims)
     return claims
+
+
+def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftClaim]) -> None:
+    """What the next sentences talk about, per family: the entity this sentence says most about (the subject of
+    most of its claims, named here), else the first entity of that family it names. Objects a sentence merely
+    lists ("involves chemotherapy or radiation") do not take the topic from its subject."""
+    kinds = doc.lexicon.kinds
+    said: dict[str, dict[str, int]] = {}
+    for c in claims:
+        if c.predicate != BROADER and not c.decisions["subject"].why.startswith("carried"):
+            tally = said.setdefault(kinds.family(c.subject.kind), {})
+            tally[c.subject.iri] = tally.get(c.subject.iri, 0) + 1
+    done: set[str] = set()
+    for m in mentions:
+        family = kinds.family(m.entity.kind)
+        if family in said:
+            counts = said[family]
+            if m.entity.iri == max(counts, key=lambda k: counts[k]):
+                doc.topics[family] = m
+                del said[family]
+                done.add(family)
+        elif m.how not in ("anaphora", "words", "quote") and family not in done:
+            doc.topics[family] = m
+            done.add(family)
 
 
 def _shared_heads(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
@@ -140,13 +188,23 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
         topic = doc.topics.get(family)
         if topic is None:
             continue
+        general = doc.generals.get(family)
         for cue in cues:
             for i, j in find(cue, tokens):
                 if used.isdisjoint(range(i, j)):
                     used.update(range(i, j))
                     surface = " ".join(t.text for t in tokens[i:j])
-                    found.append(Mention(topic.entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
+                    # a plural noun ("these conditions") names the class the article listed members of, if any
+                    plural = j - i > 1 or tokens[i].text.lower() not in _PRONOUNS
+                    plural = plural and tokens[j - 1].text.lower().endswith("s") and family in _CLASS_NOUNS
+                    entity = general.entity if plural and general is not None else topic.entity
+                    found.append(Mention(entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
     return found
+
+
+_PRONOUNS = frozenset({"they", "them", "it", "this", "these"})
+_CLASS_NOUNS = frozenset({"Disease"})
+"""The families whose plural nouns ("these conditions", "illnesses") name a class rather than its last member."""
 
 
 def _proposals(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
@@ -279,13 +337,30 @@ def _subject_for(
     after = [m for m in mentions if m.first >= target.last and m not in siblings]
     topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
-        for subject in group:
-            if subject.entity.iri == target.entity.iri:
-                continue
-            best = _relation_for(doc, tokens, subject, target, carried)
-            if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not carried):
-                return subject, best[0], best[1] - penalty, best[2], carried
+        for named in group:
+            for subject in (named, _implied_therapy(doc, named, target)):
+                if subject is None or subject.entity.iri == target.entity.iri:
+                    continue
+                best = _relation_for(doc, tokens, subject, target, carried)
+                strong = carried or subject.how == "implied"
+                if best is not None and best[1] - penalty > 0 and (best[1] >= 1 or not strong):
+                    return subject, best[0], best[1] - penalty, best[2], carried
     return None
+
+
+_IMPLIED_FOR = frozenset({"Disease", "Outcome", "AdverseEffect"})
+
+
+def _implied_therapy(doc: _Document, m: Mention, target: Mention) -> Mention | None:
+    """The stem cell therapy named after the cells of ``m``: in "MSCs can relieve symptoms" the cells stand for
+    the therapy, for the relations only a therapy can have (outcomes, diseases it is tried for, side effects).
+    Only cells named in the sentence (not "they"), and only with a relation cue."""
+    therapy = doc.lexicon.therapy_of.get(m.entity.iri)
+    if therapy is None or m.how not in ("label", "synonym", "abbreviation"):
+        return None
+    if doc.lexicon.kinds.family(target.entity.kind) not in _IMPLIED_FOR:
+        return None
+    return Mention(therapy, m.first, m.last, m.start, m.end, "implied", m.surface)
 
 
 _JOINERS = {",", "and", "or", "as", "well", "also"}

@@ -17,6 +17,7 @@ _SKOS = PREFIXES["skos"]
 _SUBCLASS = PREFIXES["rdfs"] + "subClassOf"
 ENTITY_CLASS = _SCAD + "Entity"
 _LONGEST = 8
+_THERAPY_WORDS = ("therapy", "transplantation", "treatment", "transplant")
 _CLAIM_FIELDS = frozenset(_SCAD + f for f in ("subject", "predicate", "object", "quote", "statedIn"))
 LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess"})
 """The kinds whose entities articles paraphrase rather than name."""
@@ -105,6 +106,22 @@ class Lexicon:
     loose: list[Loose] = field(default_factory=list)
     """Content-word stems of labels of two words or more, for paraphrases ("halting the progression of the
     illness" for "halted disease progression"): most of them within a few words."""
+    therapy_of: dict[str, Entity] = field(default_factory=dict)
+    """A stem cell type -> the stem cell therapy named after it ("mesenchymal stem cell" -> "mesenchymal stem
+    cell therapy"), for sentences where the cells stand for the therapy ("MSCs can relieve symptoms")."""
+
+    def name_therapies(self) -> None:
+        """Fill ``therapy_of`` from the labels: a StemCellTherapy whose label is a cell type's label followed by a
+        therapy word ("therapy", "transplantation", "treatment", "transplant")."""
+        heads = [tokenize(word)[0].stem for word in _THERAPY_WORDS]
+        for key, (entity, _) in list(self.index.items()):
+            if self.kinds.family(entity.kind) != "CellType" or entity.iri in self.therapy_of:
+                continue
+            for head in heads:
+                hit = self.index.get((*key, head))
+                if hit is not None and self.kinds.fits(hit[0].kind, ["StemCellTherapy"]):
+                    self.therapy_of[entity.iri] = hit[0]
+                    break
 
     def add(self, entity: Entity, text: str, how: str) -> None:
         if len(text) <= 4 and text.isupper():
@@ -254,6 +271,7 @@ def read_lexicon(quads: Iterable[ox.Quad], leave_out: str | None = None, quotes:
             lexicon.add(entity, label, "label")
         for label in sorted(alts):
             lexicon.add(entity, label, "synonym")
+    lexicon.name_therapies()
     claims: dict[str, dict[str, str]] = {}
     for q in quads:
         if q.predicate.value in _CLAIM_FIELDS:

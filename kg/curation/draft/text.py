@@ -8,7 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?|[;:\u2014\u2013()]|(?<=\s)-(?=\s)|[.,!?]")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?(?=\s+[\"\u201c(]?[A-Z0-9])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]?(?=\s+[\"\u201c(]?(?:[A-Z0-9]|[a-z]+[A-Z]))|\n+")
+"""A sentence ends at . ! or ? before a capital, a digit or a word written in small-then-capital letters
+("iPSCs", "mRNA"), or at a line break."""
 _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Dr.", "Mr.", "Mrs.", "Ms.", "approx.")
 _SUFFIXES = (
     "ational", "atory", "ations", "ation", "ities", "ivity", "ility", "ness", "ments", "ment", "ings", "ing",

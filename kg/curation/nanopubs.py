@@ -24,13 +24,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pyoxigraph as ox
 import rdflib
 from rdflib import RDF, RDFS, XSD, Literal, Namespace, URIRef
 
 from kg.errors import KgError
 from kg.namespaces import BASE, KGR, PREFIXES
 from kg.namespaces import SCAD as SCAD_IRI
+from kg.store.metadata import DATASET
 
 SCAD = Namespace(SCAD_IRI)
 NP = Namespace("http://www.nanopub.org/nschema#")
@@ -43,7 +46,8 @@ NP_BASE = BASE + "np/"
 TEMPORARY = Namespace(NP_BASE + "draft#")
 """The nanopublication's URIs before its hash is known (replaced by the trusty URI)."""
 LICENSE = URIRef("https://spdx.org/licenses/MIT")
-AGENT = URIRef(KGR + "scad-kg")
+AGENT = URIRef(DATASET)
+"""The graph itself (its VoID description), the agent the publication info names."""
 
 STATEMENT = {
     SCAD.subject,
@@ -122,7 +126,6 @@ def _graphs(data: rdflib.Graph, claim: URIRef) -> tuple[rdflib.Graph, rdflib.Gra
         for field in SOURCE_FIELDS:
             for value in data.objects(source, field):
                 provenance.add((source, field, _plain(value)))
-    provenance.add((here.assertion, PROV.wasGeneratedBy, URIRef(KGR + "curator-reading")))
     pubinfo.add((here[""], DCTERMS.source, claim))
     pubinfo.add((here[""], PROV.wasAttributedTo, AGENT))
     pubinfo.add((here[""], DCTERMS.license, LICENSE))
@@ -137,7 +140,7 @@ def _plain(term: rdflib.term.Node) -> rdflib.term.Node:
     return term
 
 
-def nanopublication(data: rdflib.Graph, claim: URIRef, signer: Signer | None = None) -> rdflib.Dataset:
+def nanopublication(data: rdflib.Graph, claim: URIRef, signer: Signer | None = None) -> list[ox.Quad]:
     """The claim as one nanopublication (its four graphs, with its trusty URI); signed when ``signer`` is given."""
     from nanopub.sign_utils import add_signature, replace_trusty_in_graph
     from nanopub.trustyuri.rdf import RdfHasher, RdfUtils
@@ -165,24 +168,43 @@ def nanopublication(data: rdflib.Graph, claim: URIRef, signer: Signer | None = N
     else:
         artefact = RdfHasher.make_hash(RdfUtils.get_quads(conjunctive), baseuri=str(here), hashstr=" ")  # type: ignore[no-untyped-call]
         final = replace_trusty_in_graph(artefact, str(here), conjunctive)
-    result = rdflib.Dataset()
+    order = {"Head": 0, "assertion": 1, "provenance": 2, "pubinfo": 3}
+    made: list[ox.Quad] = []
     for s, p, o, g in final.quads():
-        result.graph(g.identifier if isinstance(g, rdflib.Graph) else g).add((s, p, o))
-    return _bound(result)
+        made.append(ox.Quad(_ox(s), _ox(p), _ox(o), _ox(g.identifier if isinstance(g, rdflib.Graph) else g)))
+    return sorted(made, key=lambda q: (order.get(str(q.graph_name).rpartition("#")[2].rstrip(">"), 4), str(q)))
 
 
-def _bound(result: rdflib.Dataset) -> rdflib.Dataset:
-    for prefix, iri in (("np", NP), ("npx", NPX), ("prov", PROV), ("dcterms", DCTERMS), ("oa", OA)):
-        result.bind(prefix, iri)
-    result.bind("scad", SCAD)
-    result.bind("kgr", KGR)
-    return result
+def _ox(term: rdflib.term.Node | None) -> Any:
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    raise NanopubError(f"a nanopublication here holds no blank nodes, found {term!r}")
 
 
-def nanopublications(data: rdflib.Graph, signer: Signer | None = None) -> tuple[str, int]:
+PREFIXES_WRITTEN = {
+    "np": str(NP),
+    "npx": str(NPX),
+    "prov": str(PROV),
+    "dcterms": str(DCTERMS),
+    "oa": str(OA),
+    "rdfs": str(RDFS),
+    "scad": SCAD_IRI,
+    "kgr": KGR,
+}
+
+
+def nanopublications(data: rdflib.Graph, signer: Signer | None = None) -> tuple[bytes, int]:
     """Every claim as a nanopublication, in one TriG document (claims in IRI order); and how many there are."""
     claims = sorted(c for c in data.subjects(RDF.type, SCAD.Claim) if isinstance(c, URIRef))
-    parts: list[str] = []
+    quads: list[ox.Quad] = []
     for claim in claims:
-        parts.append(nanopublication(data, claim, signer).serialize(format="trig"))
-    return "".join(parts), len(claims)
+        quads.extend(nanopublication(data, claim, signer))
+    text = (ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=PREFIXES_WRITTEN) or b"").decode()
+    # the writer lists the prefixes in no fixed order; the same claims must give the same bytes
+    body = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("@prefix "))
+    head = "".join(f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(PREFIXES_WRITTEN.items()))
+    return (head + body).encode(), len(claims)

@@ -237,7 +237,7 @@ def write_release(
     }
     if nanopubs:
         trig, _ = nanopublications(to_rdflib(data.triples()), signer)
-        files["nanopubs.trig"] = trig.encode()
+        files["nanopubs.trig"] = trig
     manifest: dict[str, object] = {"version": __version__, "release": release, **(record or {}), "files": {}}
     for name, body in files.items():
         write_atomically(target / name, body.decode("utf-8"))

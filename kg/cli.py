@@ -429,6 +429,13 @@ def release_command(
     allow_dirty: Annotated[
         bool, typer.Option("--allow-dirty", help="Release uncommitted changes under ontology/ (recorded).")
     ] = False,
+    nanopubs: Annotated[
+        bool,
+        typer.Option(
+            "--nanopubs",
+            help="Also write every claim as a nanopublication with a trusty URI (signed with KG_NANOPUB_KEY).",
+        ),
+    ] = False,
 ) -> None:
     """Validate everything (quotes included), then write the release files and a manifest of hashes."""
     from kg.curation.release import uncommitted, write_release
@@ -438,6 +445,14 @@ def release_command(
     sources_dir = _sources(sources, settings)
     if sources_dir is None:
         fail("a release checks every quote: pass --sources DIR or set KG_SOURCES_DIR to the folder of source texts")
+    signer = None
+    if nanopubs and settings.nanopub_key is not None:  # a key that cannot sign is named before the long work
+        from kg.curation.nanopubs import NanopubError, Signer
+
+        try:
+            signer = Signer.from_file(settings.nanopub_key, settings.nanopub_orcid)
+        except NanopubError as exc:
+            fail(str(exc))
     changed = uncommitted(settings.ontology_dir)
     if changed is None and not allow_dirty:
         fail(
@@ -456,8 +471,12 @@ def release_command(
     data = read_sources([settings.ontology_dir], settings.ontology_dir)
     release_id = build.release_id(build.file_hashes(data, settings.ontology_dir))
     record: dict[str, object] = {"quotes_checked": True, "allow_dirty": allow_dirty, "uncommitted": changed}
+    if nanopubs:
+        record["nanopubs"] = {"signed": signer is not None}
     with progress("writing the release files"):
-        manifest = write_release(data, Catalog(settings.queries_dir), release_id, output, record)
+        manifest = write_release(
+            data, Catalog(settings.queries_dir), release_id, output, record, nanopubs=nanopubs, signer=signer
+        )
     files = manifest["files"]
     assert isinstance(files, dict)
     for name, info in files.items():

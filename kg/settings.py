@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     sources_dir: Path | None = None
     """The source texts (``scad:fileName``) every quote is checked against; unset: quotes are checked only with
     --sources, and `kg release` refuses to run."""
+    nanopub_key: Path | None = None
+    """An RSA private key (PEM, or base64 as `np setup` writes it) that signs the nanopublications of
+    `kg release --nanopubs`; unset: they carry a trusty URI but no signature."""
+    nanopub_orcid: str | None = None
+    """The ORCID iD (``https://orcid.org/...``) the signed nanopublications name as their creator."""
 
     host: str = "127.0.0.1"
     """Interface `kg serve` listens on."""

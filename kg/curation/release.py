@@ -7,6 +7,7 @@
 - ``mappings.sssom.tsv``: every identifier mapping with its verification;
 - ``void.ttl`` (VoID: class and property partitions with their counts), ``examples.ttl`` (the named queries as
   SHACL SPARQL executables) and both as their named graphs in ``metadata.nq``, to load beside ``graph.nq``;
+- ``nanopubs.trig`` with ``--nanopubs``: every claim as a nanopublication with a trusty URI (`kg.curation.nanopubs`);
 - ``stats.json`` and ``manifest.json``.
 """
 
@@ -26,6 +27,7 @@ import rdflib
 
 from kg import __version__
 from kg.curation.formatting import write_atomically
+from kg.curation.nanopubs import Signer, nanopublications
 from kg.curation.stats import compute
 from kg.curation.validate import to_rdflib
 from kg.namespaces import PREFIXES, curie
@@ -210,9 +212,16 @@ def closure(data: Dataset) -> str:
 
 
 def write_release(
-    data: Dataset, catalog: Catalog, release: str, target: Path, record: dict[str, object] | None = None
+    data: Dataset,
+    catalog: Catalog,
+    release: str,
+    target: Path,
+    record: dict[str, object] | None = None,
+    nanopubs: bool = False,
+    signer: Signer | None = None,
 ) -> dict[str, object]:
-    """Write every release file into ``target`` and return the manifest (with ``record``: how it was made)."""
+    """Write every release file into ``target`` and return the manifest (with ``record``: how it was made); with
+    ``nanopubs``, ``nanopubs.trig`` too (every claim as a nanopublication, signed by ``signer`` when given)."""
     store = memory_store(data.quads)
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {
@@ -230,6 +239,9 @@ def write_release(
             json.dumps(compute(store, len(data.files), catalog.get("stats")).as_json(), indent=2) + "\n"
         ).encode(),
     }
+    if nanopubs:
+        trig, _ = nanopublications(to_rdflib(data.triples()), signer)
+        files["nanopubs.trig"] = trig
     manifest: dict[str, object] = {"version": __version__, "release": release, **(record or {}), "files": {}}
     for name, body in files.items():
         write_atomically(target / name, body.decode("utf-8"))

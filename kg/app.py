@@ -45,7 +45,7 @@ from kg.web.observability import Observe, configure_logging
 from kg.web.pages.render import HERE
 from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
-from kg.web.reload import Busy, forget, validated
+from kg.web.reload import Busy, Follower, current_release, forget, validated
 from kg.web.sparql import sparql
 from kg.web.trapi import meta_knowledge_graph, trapi_query
 
@@ -145,8 +145,8 @@ async def metrics(request: Request) -> Response:
 
 
 async def reload(request: Request) -> Response:
-    """POST /admin/reload with ``Authorization: Bearer <KG_ADMIN_TOKEN>``: validate, then swap (or, under `kg serve`,
-    have the supervisor replace every worker); a failed validation keeps the current release."""
+    """POST /admin/reload with ``Authorization: Bearer <KG_ADMIN_TOKEN>``: validate, then swap in place (under `kg
+    serve`, in this worker, and the others follow: see kg.web.reload); a failed validation keeps the current release."""
     settings: Settings = request.app.state.settings
     if not settings.admin_token:
         raise Forbidden("the admin endpoint is disabled: set KG_ADMIN_TOKEN to enable it")
@@ -167,14 +167,15 @@ async def reload(request: Request) -> Response:
         log.error("reload refused: the files do not validate", extra={"errors": problems[:20]})
         body = {"status": "kept", "release": previous, "errors": problems}
         return JSONResponse(body, status_code=422, media_type=PROBLEM)
-    if settings.retire_on_timeout:  # supervised by `kg serve`: replace every worker, one by one
-        RELOADS.labels("restart").inc()
-        os.kill(os.getppid(), signal.SIGHUP)
-        return JSONResponse({"status": "restarting workers", "previous": previous}, status_code=202)
-    try:
-        await request.app.state.swap(loaded)
-    finally:
-        forget(loaded, settings)
+    follower: Follower | None = request.app.state.follower
+    if follower is not None:  # under `kg serve`: swap here, then the other workers follow (no worker is replaced)
+        await request.app.state.swap(current_release(settings))
+        follower.announce()
+    else:
+        try:
+            await request.app.state.swap(loaded)
+        finally:
+            forget(loaded, settings)
     RELOADS.labels("reloaded").inc()
     release = request.app.state.executor.release
     log.info("reloaded", extra={"release": release, "previous": previous})
@@ -294,10 +295,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     retired: list[SandboxPool] = []
     """The pools of earlier releases, ended for good when the app stops."""
 
-    async def open_runtime(app: Starlette, loaded: Settings | None = None) -> None:
+    swapping = asyncio.Lock()
+
+    async def open_runtime(app: Starlette, loaded: Settings | None = None) -> str:
         """Open a backend (from the files of ``loaded``: a validated snapshot) and everything built on it, then swap
-        them in with plain assignments."""
-        backend = await asyncio.to_thread(open_backend, loaded or settings)
+        them in with plain assignments (one swap at a time); the release now served."""
+        async with swapping:
+            return await _open_runtime(app, loaded)
+
+    async def _open_runtime(app: Starlette, loaded: Settings | None) -> str:
+        backend = await asyncio.to_thread(open_backend, loaded or current_release(settings))
         pool = await sandbox_pool(backend, settings)
         executor = Executor(backend, settings, _retirement(settings), pool)
         executor.refusal = network_refusal(pool, settings)
@@ -308,6 +315,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if previous is not None and previous.pool is not None:
             previous.pool.close()  # its busy sandboxes end with the requests in flight on the previous release
             retired.append(previous.pool)
+        return executor.release
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -318,10 +326,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.trapi = Provider(biolink())
         app.state.graphql = graphql
         app.state.swap = lambda loaded=None: open_runtime(app, loaded)
+        runtime = settings.runtime_dir
+        follower = app.state.follower = None if runtime is None else Follower(runtime, app.state.swap, settings)
         await open_runtime(app)
+        following = None if follower is None else asyncio.get_running_loop().create_task(follower.run())
         try:
             yield
         finally:
+            if following is not None:
+                following.cancel()
             if app.state.executor.pool is not None:
                 await app.state.executor.pool.aclose()
             for old in retired:

@@ -3,17 +3,20 @@ downtime (validated first; a broken reload keeps the previous release; requests 
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import shutil
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from conftest import ROOT
-from servers import kg_server
+from servers import kg_server, workers
 from starlette.testclient import TestClient
 
 from kg.app import create_app
@@ -139,3 +142,46 @@ def test_watch_reloads_valid_changes_and_keeps_serving_on_broken_ones(ontology: 
         time.sleep(4)
         assert httpx.get(f"{served.url}/healthz", timeout=5).json()["release"] == release
     assert "do not validate" in log.read_text()
+
+
+def test_a_reload_under_kg_serve_keeps_idle_keep_alive_connections(ontology: Path, tmp_path: Path) -> None:
+    """A reload swaps the data inside the running workers: a keep-alive connection opened before it is still open
+    after it, and the next request on it is answered with the new release (by whichever worker holds it)."""
+    env = {"KG_ONTOLOGY_DIR": str(ontology), "KG_ADMIN_TOKEN": TOKEN, "KG_KEEP_ALIVE_TIMEOUT": "300"}
+    log = tmp_path / "serve.log"
+    with kg_server("--workers", "2", env=env, log=log) as served:
+        host, port = served.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        connection.connect()
+        connection.auto_open = 0  # a closed connection is an error here, never silently opened again
+
+        def release() -> str:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            assert response.status == 200 and not response.will_close, body
+            return str(body["release"])
+
+        before = release()
+        opened = connection.sock
+        serving = workers(served.process.pid)
+        add_synonym(ontology, "kept-alive lupus")
+        reloaded = httpx.post(f"{served.url}/admin/reload", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120)
+        assert reloaded.status_code == 200 and reloaded.json()["status"] == "reloaded", reloaded.text
+        after = reloaded.json()["release"]
+        assert after != before
+        seen = [release()]
+        deadline = time.monotonic() + 60
+        while seen[-1] != after and time.monotonic() < deadline:  # the other worker follows within a second or so
+            time.sleep(0.2)
+            seen.append(release())
+        assert seen[-1] == after and set(seen) <= {before, after}
+        assert connection.sock is opened  # the same connection all along
+        connection.request("GET", "/sparql?" + urlencode({"query": LABELS}), headers={"Accept": "text/csv"})
+        answer = connection.getresponse()
+        assert answer.status == 200 and "kept-alive lupus" in answer.read().decode()
+        time.sleep(2)  # a supervisor told to replace its workers would have said so by now
+        assert release() == after and connection.sock is opened
+        assert workers(served.process.pid) == serving  # no worker was replaced
+        connection.close()
+    assert "restarting processes" not in log.read_text() and "retires" not in log.read_text()

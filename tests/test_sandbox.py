@@ -5,6 +5,7 @@ cannot deny the network; per-client fairness (429)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -170,6 +171,55 @@ def test_a_crashed_sandbox_gives_a_problem_document_with_an_incident_id(caplog: 
         assert ("SIGSEGV" in detail or "exit status 255" in detail) and len(incident) == 12
         assert any(incident in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
         assert labels(client.get("/sparql", params={"query": LUPUS_LABELS})) == LUPUS_ALT_LABELS
+
+
+def test_a_sandbox_that_died_while_idle_costs_no_query() -> None:
+    """A sandbox killed between queries, before the pool has seen it end: the query written to it never reached a
+    running process, so it goes once more, to another sandbox, and is answered; the dead one is replaced."""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("https://w3id.org/scad/id/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
+    config = {"store_dir": None, "memory": 1_000_000_000, "max_rows": 10_000, "max_result_bytes": 1_000_000}
+    pool = SandboxPool(config, store.dump(format=ox.RdfFormat.N_QUADS) or b"", 2)
+    text = "SELECT ?o WHERE { ?s ?p ?o }"
+    request = {"text": text, "default_graphs": [], "named_graphs": [], "accept": None, "format_name": None}
+
+    async def main() -> tuple[Any, int, set[int]]:
+        await pool.start()
+        try:
+            first = pool.idle._queue[0]  # type: ignore[attr-defined]  # the sandbox the next query takes
+            os.kill(first.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):  # reaped already by asyncio's child watcher thread
+                os.waitid(os.P_PID, first.process.pid, os.WEXITED | os.WNOWAIT)  # dead, not yet seen by the loop
+            answer = await pool.run({**request, "media_type": "text/csv"}, 30, text)
+            deadline = time.monotonic() + 30
+            while pool.idle.qsize() < 3 and time.monotonic() < deadline:  # 2 live ones, and the dead one not yet taken
+                await asyncio.sleep(0.05)
+            live = {s.process.pid for s in pool.idle._queue if not s.dead}  # type: ignore[attr-defined]
+            return answer, first.process.pid, live
+        finally:
+            await pool.aclose()
+
+    answer, dead, live = asyncio.run(main())
+    assert answer[1].split() == [b"o", b"x"]
+    assert pool.crashes == 0 and len(live) == 2 and dead not in live
+
+
+def test_sandboxes_killed_while_idle_do_not_fail_the_next_query(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    with kg_server(env={"KG_QUERY_TIMEOUT": "60"}, log=log) as s:
+        (worker,) = workers(s.process.pid)
+        deadline = time.monotonic() + 30
+        while len(sandbox_pids(worker)) < Settings().sandboxes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        killed = sandbox_pids(worker)
+        assert len(killed) == Settings().sandboxes
+        with httpx.Client(base_url=s.url, timeout=90) as client:
+            assert labels(client.get("/sparql", params={"query": LUPUS_LABELS})) == LUPUS_ALT_LABELS
+            for pid in killed:  # every idle sandbox of the worker, between two queries
+                os.kill(pid, signal.SIGKILL)
+            assert labels(client.get("/sparql", params={"query": LUPUS_LABELS + " LIMIT 7"})) == LUPUS_ALT_LABELS
+        assert not killed & sandbox_pids(worker)
+    assert "incident" not in log.read_text() and "ended while idle" in log.read_text()
 
 
 @pytest.fixture

@@ -4,6 +4,11 @@ Each sandbox runs one query at a time. At the deadline its process is killed and
 dies by itself (a crash, a stack overflow, its memory cap) fails only the query it was running, which gets a problem
 document with an incident id. Either way the pool refills in the background and the worker's other requests never
 notice. The pool is asyncio-native: killing a process costs one signal, and no thread waits on it.
+
+A sandbox that dies while idle (killed from outside, between queries) costs no query: it is replaced as soon as its
+end is seen, a query never takes a sandbox whose process has ended, and a query whose request could not be written
+to its sandbox (it never reached it, so it never ran) is sent once more, to another. A query that was delivered and
+then ended its sandbox is never sent again: it fails alone, with its incident id.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 from kg import errors
 from kg.errors import KgError, QueryTimeout
 from kg.execution.confine import Guard
-from kg.execution.sandbox import LENGTHS, frame
+from kg.execution.sandbox import LENGTHS, RECEIVED, frame
 from kg.metrics import QUERY_TIMEOUTS
 
 log = logging.getLogger("kg.execution.pool")
@@ -55,6 +60,15 @@ class Sandbox:
     guard: Guard = field(default_factory=lambda: Guard(None, "not started"))
     out_of_memory: bool = False
     """The engine said an allocation failed (Rust's message, before the backtrace that may follow)."""
+    replaced: bool = False
+    """The pool has ended this sandbox, or started its replacement; it must not be handed out (or replaced) again."""
+
+    @property
+    def dead(self) -> bool:
+        """The process has ended, or its answers pipe has (seen by the event loop, without waiting)."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        ended = stdin is None or stdin.is_closing() or stdout is None or stdout.at_eof()
+        return ended or self.process.returncode is not None
 
     async def read_stderr(self) -> None:
         assert self.process.stderr is not None
@@ -97,6 +111,7 @@ class SandboxPool:
         self.busy: set[Sandbox] = set()
         self.refills: set[asyncio.Task[None]] = set()
         self.ending: set[asyncio.Task[None]] = set()
+        self.watchers: set[asyncio.Task[None]] = set()
         self.closed = False
         self.guard = Guard(None, "no sandbox has started yet")
         self.started = False
@@ -140,7 +155,22 @@ class SandboxPool:
         if self.started and sandbox.guard.mechanism != self.guard.mechanism:
             await sandbox.end()
             raise RuntimeError(f"a sandbox came up with another network guard: {sandbox.guard.detail}")
+        self._watch(sandbox)
         return sandbox
+
+    def _watch(self, sandbox: Sandbox) -> None:
+        """Replace ``sandbox`` as soon as its process ends while idle (a query that ends it replaces it itself)."""
+
+        async def watch() -> None:
+            code = await sandbox.process.wait()
+            if sandbox.replaced or sandbox in self.busy or self.closed:
+                return
+            log.warning("sandbox %s ended while idle (status %s); replacing it", sandbox.process.pid, code)
+            self._discard(sandbox)
+
+        task = asyncio.get_running_loop().create_task(watch())
+        self.watchers.add(task)
+        task.add_done_callback(self.watchers.discard)
 
     def _refill(self) -> None:
         if self.closed:
@@ -168,28 +198,45 @@ class SandboxPool:
         sandbox included); at the deadline the sandbox is killed and replaced, and the client gets 503."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        sandbox = await self._acquire(timeout)
-        if sandbox is None:
-            raise self._timeout(timeout, what, "no sandbox was free")
-        self.busy.add(sandbox)
-        process = sandbox.process
-        assert process.stdin is not None and process.stdout is not None
-        try:
-            process.stdin.write(frame(request))
-            await process.stdin.drain()
-            header, body = await asyncio.wait_for(
-                _read_frame(process.stdout, self.body_limit), max(0.0, deadline - loop.time())
-            )
-        except TimeoutError:
-            self._discard(sandbox)
-            self.kills += 1
-            raise self._timeout(timeout, what, "its sandbox was killed") from None
-        except asyncio.CancelledError:  # the client went away: the sandbox may be busy for long, so end it
-            self._discard(sandbox)
-            raise
-        except (OSError, ConnectionError, asyncio.IncompleteReadError):
-            self._discard(sandbox)
-            raise await self._failure(sandbox, what) from None
+        message = frame(request)
+        resent = False
+        while True:
+            sandbox = await self._acquire(max(0.0, deadline - loop.time()))
+            if sandbox is None:
+                raise self._timeout(timeout, what, "no sandbox was free")
+            if sandbox.dead:  # ended while idle, before its watcher replaced it
+                self._discard(sandbox)
+                continue
+            self.busy.add(sandbox)
+            process = sandbox.process
+            assert process.stdin is not None and process.stdout is not None
+            try:
+                process.stdin.write(message)
+                await process.stdin.drain()
+                received = await asyncio.wait_for(process.stdout.readexactly(1), max(0.0, deadline - loop.time()))
+                if received != RECEIVED:
+                    raise ConnectionError(f"sandbox {process.pid} sent {received!r} instead of its receipt")
+                header, body = await asyncio.wait_for(
+                    _read_frame(process.stdout, self.body_limit), max(0.0, deadline - loop.time())
+                )
+            except TimeoutError:
+                self._discard(sandbox)
+                self.kills += 1
+                raise self._timeout(timeout, what, "its sandbox was killed") from None
+            except asyncio.CancelledError:  # the client went away: the sandbox may be busy for long, so end it
+                self._discard(sandbox)
+                raise
+            except asyncio.IncompleteReadError as exc:
+                self._discard(sandbox)
+                if exc.partial or exc.expected != 1 or resent:  # it had the query (or this is the second try)
+                    raise await self._failure(sandbox, what) from None
+                log.warning("sandbox %s ended before it received a query; sending the query to another", process.pid)
+                resent = True  # it ended before it had the whole request, so the query never ran: send it again
+                continue
+            except (OSError, ConnectionError):
+                self._discard(sandbox)
+                raise await self._failure(sandbox, what) from None
+            break
         self.busy.discard(sandbox)
         if self.closed:
             self._end(sandbox)
@@ -220,12 +267,15 @@ class SandboxPool:
             self.idle.put_nowait(getter.result())
 
     def _end(self, sandbox: Sandbox) -> None:
+        sandbox.replaced = True
         task = asyncio.get_running_loop().create_task(sandbox.end())
         self.ending.add(task)
         task.add_done_callback(self.ending.discard)
 
     def _discard(self, sandbox: Sandbox) -> None:
         self.busy.discard(sandbox)
+        if sandbox.replaced:
+            return
         self._end(sandbox)
         self._refill()
 
@@ -275,6 +325,8 @@ class SandboxPool:
             self._end(sandbox)
         await asyncio.gather(*self.refills, return_exceptions=True)
         await asyncio.gather(*self.ending, return_exceptions=True)
+        for task in self.watchers:
+            task.cancel()
 
 
 def error_of(header: dict[str, Any], what: str) -> KgError:

@@ -5,7 +5,8 @@ answers one query at a time: the query runs here and its answer travels back as 
 KG_MAX_ROWS and KG_MAX_RESULT_BYTES. The HTTP worker kills it at the deadline; a crash here ends only this process.
 
 Frames on stdin and stdout: two big-endian 32-bit lengths, a JSON header, then a body of raw bytes. JSON (not
-pickle) so that nothing a sandbox sends can make the HTTP worker run code.
+pickle) so that nothing a sandbox sends can make the HTTP worker run code. Each request is acknowledged with one byte
+(``RECEIVED``) as soon as it has been read whole, so the pool knows whether a sandbox that ended had the query.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from kg.queries.formats import GRAPHS, RESULTS
 from kg.store.embedded import query_store, syntax_message
 
 LENGTHS = struct.Struct(">II")
+RECEIVED = b"+"
+"""Written as soon as a whole request has been read, before it runs: a sandbox that ends before sending it never ran
+the query, which the pool may then send to another."""
 FORMATS = {f.media_type: f for f in (*RESULTS, *GRAPHS)}
 
 
@@ -97,6 +101,8 @@ def main() -> None:
     answers.write(frame({"ready": True, "guard": guard.mechanism, "detail": guard.detail}))
     answers.flush()
     while (request := read_frame(requests)) is not None:
+        answers.write(RECEIVED)
+        answers.flush()
         header, body = answer(store, request[0], caps)
         answers.write(frame(header, body))
         answers.flush()

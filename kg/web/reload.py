@@ -6,7 +6,12 @@ What is validated is what is loaded: the files are copied once into a snapshot, 
 backend is opened from that snapshot, never from the files a curator may be saving right now. Under `kg serve` the
 workers read ``KG_ONTOLOGY_DIR``, a link to the last validated snapshot that a reload moves in one step; the files the
 curators edit are ``KG_ONTOLOGY_SOURCE``. Reloads run one at a time (a lock file); one asked for while another runs is
-answered "already reloading" and joins it."""
+answered "already reloading" and joins it.
+
+Under `kg serve` a reload never replaces a worker (which would close its idle keep-alive connections): the reload
+publishes the validated snapshot and writes a new stamp in ``KG_RUNTIME_DIR`` (``announce``); every worker ``follow``s
+the stamp and swaps in the new release inside the running process, serving the previous one until the new one is
+loaded, and keeping it if the new one cannot be."""
 
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +50,10 @@ class Outcome:
 CURRENT = "current"
 """The link, in the snapshot folder, to the snapshot the workers load."""
 SNAPSHOTS_KEPT = 3
+STAMP = "release-stamp"
+"""The file, in ``KG_RUNTIME_DIR``, whose content changes at each reload the workers must follow."""
+FOLLOW_SECONDS = 0.5
+"""How often a worker of `kg serve` looks at the stamp."""
 
 
 def check(settings: Settings, directory: Path | None = None, shown: Path | None = None) -> Report:
@@ -187,15 +197,22 @@ def fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
 
 
 class Watcher(threading.Thread):
-    """For `kg serve --watch`: in the supervisor, when files under ontology/ change and still validate, ask the
-    supervisor (SIGHUP) to replace its workers one by one; when they do not validate, log why and keep serving."""
+    """For `kg serve --watch`: in the supervisor, when files under ontology/ change and still validate, publish them
+    and announce the reload, which every worker follows in place; when they do not validate, log why and keep
+    serving."""
 
     def __init__(self, settings: Settings, interval: float = 1.0, notify: Callable[[], None] | None = None) -> None:
         super().__init__(name="kg-watch", daemon=True)
         self.settings = settings
         self.interval = interval
-        self.notify = notify or (lambda: os.kill(os.getpid(), signal.SIGHUP))
+        self.notify = notify or self.announce
         self.stopped = threading.Event()
+
+    def announce(self) -> None:
+        if self.settings.runtime_dir is not None:
+            announce(self.settings.runtime_dir)
+        else:  # a supervisor without a runtime folder: have it replace its workers
+            os.kill(os.getpid(), signal.SIGHUP)
 
     def run(self) -> None:
         source = source_of(self.settings)
@@ -225,6 +242,67 @@ class Watcher(threading.Thread):
                 "files changed but do not validate; still serving the previous release", extra={"errors": problems[:20]}
             )
             return
-        RELOADS.labels("restart").inc()
-        log.info("files changed and validate; replacing the workers")
+        RELOADS.labels("announced").inc()
+        log.info("files changed and validate; the workers load them")
         self.notify()
+
+
+def announce(runtime: Path) -> str:
+    """Tell every worker of a `kg serve` to load the last validated release: a new stamp, written in one step."""
+    stamp = uuid.uuid4().hex
+    written = runtime / f".{STAMP}-{os.getpid()}"
+    written.write_text(stamp)
+    os.replace(written, runtime / STAMP)
+    return stamp
+
+
+def stamp_of(runtime: Path) -> str | None:
+    """The stamp of the last reload announced in ``runtime`` (None before the first)."""
+    try:
+        return (runtime / STAMP).read_text()
+    except OSError:
+        return None
+
+
+def current_release(settings: Settings) -> Settings:
+    """The settings that load the last validated release: under `kg serve`, the snapshot ``current`` points at now,
+    resolved once so that a reload published meanwhile cannot mix two snapshots; else ``settings`` as they are (an
+    on-disk store is opened afresh, a remote one asked afresh)."""
+    folder = snapshot_folder(settings)
+    if folder is None:
+        return settings
+    return settings.model_copy(update={"ontology_dir": (folder / CURRENT).resolve()})
+
+
+class Follower:
+    """In a worker of `kg serve`: swaps in the release of each new stamp (``swap`` loads it, then replaces the runtime
+    in one assignment). A release that cannot be loaded here is logged and the previous one served on."""
+
+    def __init__(self, runtime: Path, swap: Callable[[Settings], Awaitable[str]], settings: Settings) -> None:
+        self.runtime = runtime
+        self.swap = swap
+        self.settings = settings
+        self.stamp = stamp_of(runtime)
+        """The stamp of the release this worker serves (or last tried)."""
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(FOLLOW_SECONDS)
+            await self.step()
+
+    async def step(self) -> None:
+        stamp = stamp_of(self.runtime)
+        if stamp is None or stamp == self.stamp:
+            return
+        self.stamp = stamp
+        try:
+            release = await self.swap(current_release(self.settings))
+        except Exception:  # a snapshot removed meanwhile, a full disk...: keep serving what is loaded
+            RELOADS.labels("failed").inc()
+            log.exception("worker %s could not load the announced release; still serving the previous one", os.getpid())
+            return
+        log.info("worker %s now serves release %s", os.getpid(), release, extra={"release": release})
+
+    def announce(self) -> None:
+        """This worker has loaded the new release itself: tell the others, and do not load it again here."""
+        self.stamp = announce(self.runtime)

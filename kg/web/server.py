@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
@@ -36,8 +37,12 @@ def environment(settings: Settings) -> dict[str, str]:
 
 
 def serve(settings: Settings, watch: bool = False) -> None:
-    """Run the supervisor and its workers until interrupted. SIGHUP replaces the workers one by one (each new one
-    loads the data afresh); with ``watch``, a change under ontology/ that still validates does the same."""
+    """Run the supervisor and its workers until interrupted. With ``watch``, a change under ontology/ that still
+    validates is published and announced in the runtime folder, and every worker swaps it in without closing a
+    connection (kg.web.reload); SIGHUP replaces the workers one by one (each new one loads the last validated
+    release)."""
+    runtime = Path(tempfile.mkdtemp(prefix="kg-serve-"))
+    settings = settings.model_copy(update={"runtime_dir": runtime})
     os.environ.update(environment(settings.model_copy(update={"retire_on_timeout": True})))
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ[MULTIPROC_ENV] = metrics_dir  # worker metrics are merged when /metrics is read
@@ -72,3 +77,4 @@ def serve(settings: Settings, watch: bool = False) -> None:
             watcher.stopped.set()
         sock.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)

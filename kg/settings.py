@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     """The source texts (``scad:fileName``) every quote is checked against; unset: quotes are checked only with
     --sources, and `kg release` refuses to run."""
 
+    assets_dir: Path | None = None
+    """The editors' pinned files (YASGUI, GraphiQL, React) installed by `kg assets fetch`, served at /assets/; unset,
+    or a file missing there: the pages load that file from the CDN at its exact version, with its SRI hash."""
+
     host: str = "127.0.0.1"
     """Interface `kg serve` listens on."""
     port: Annotated[int, Field(ge=0, le=65535)] = 8000

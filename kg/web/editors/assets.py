@@ -63,12 +63,19 @@ class Package:
 
 
 @dataclass(frozen=True)
+class Editor:
+    files: tuple[Asset, ...]
+    """The files the editor's page loads, in order (styles, then scripts in the order they depend on each other)."""
+    inline_styles: tuple[str, ...]
+    """The CSP hashes (``sha256-...``) of the ``<style>`` elements the editor's scripts add to the page."""
+
+
+@dataclass(frozen=True)
 class Pins:
     cdn: str
     registry: str
     packages: tuple[Package, ...]
-    editors: Mapping[str, tuple[Asset, ...]]
-    """The files each editor's page loads, in order (styles, then scripts in the order they depend on each other)."""
+    editors: Mapping[str, Editor]
 
     @property
     def assets(self) -> tuple[Asset, ...]:
@@ -89,12 +96,12 @@ def read_pins(path: Path = PINS) -> Pins:
         for p in data["packages"]
     )
     by_ref = {f"{a.package}/{a.file}": a for p in packages for a in p.files}
-    editors: dict[str, tuple[Asset, ...]] = {}
-    for editor, refs in data["editors"].items():
-        missing = [r for r in refs if r not in by_ref]
+    editors: dict[str, Editor] = {}
+    for editor, entry in data["editors"].items():
+        missing = [r for r in entry["files"] if r not in by_ref]
         if missing:
             raise AssetError(f"{path}: editor {editor!r} loads {missing[0]!r}, which no package there pins")
-        editors[editor] = tuple(by_ref[r] for r in refs)
+        editors[editor] = Editor(tuple(by_ref[r] for r in entry["files"]), tuple(entry["inline_styles"]))
     return Pins(data["cdn"], data["registry"], packages, MappingProxyType(editors))
 
 

@@ -27,8 +27,9 @@ HERE: Final = Path(__file__).parent
 PREFIX: Final = "/assets/"
 LONG_CACHE: Final = "public, max-age=31536000, immutable"
 """The files' paths hold their exact version, so a browser may keep them for a year without asking again."""
-GRAPHQL_EXAMPLE: Final = """# The GraphQL API of the graph. Run this with the button above (or Ctrl-Enter); the
-# documentation pane lists every type and field. Every relation carries its evidence.
+GRAPHQL_EXAMPLE: Final = """# Run this with the play button (or Ctrl-Enter).
+# The documentation pane lists every type and field;
+# every relation of an entity carries its evidence.
 {
   entity(id: "kgr:lupus") {
     label
@@ -46,13 +47,14 @@ class Link:
     is_style: bool
 
 
-def csp(script_origins: list[str]) -> str:
+def csp(origins: list[str], style_hashes: tuple[str, ...] = ()) -> str:
     """The pages' policy (as kg.web.pages), with the CDN's origin added for scripts and styles while files come from
-    it. YASGUI and GraphiQL set style attributes from their scripts (CodeMirror, DataTables), hence
-    'unsafe-inline' for styles only; fonts are data: URLs inside GraphiQL's stylesheet."""
-    extra = "".join(f" {origin}" for origin in script_origins)
+    it, and the hashes of the ``<style>`` elements the editor's own script adds (YASGUI adds one). No inline script
+    at all; fonts are data: URLs inside GraphiQL's stylesheet."""
+    extra = "".join(f" {origin}" for origin in origins)
+    styles = "".join(f" '{digest}'" for digest in style_hashes)
     return (
-        f"default-src 'self'; script-src 'self'{extra}; style-src 'self'{extra} 'unsafe-inline'; "
+        f"default-src 'self'; script-src 'self'{extra}; style-src 'self'{extra}{styles}; "
         f"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
     )
@@ -93,12 +95,12 @@ class Editors:
                 integrity=a.integrity,
                 is_style=a.is_style,
             )
-            for a in self.pins.editors[editor]
+            for a in self.pins.editors[editor].files
         ]
 
     def origin(self, editor: str) -> str | None:
         """The CDN's origin when some file of ``editor`` loads from it; None when all are served here."""
-        remote = any(a.path not in self.local for a in self.pins.editors[editor])
+        remote = any(a.path not in self.local for a in self.pins.editors[editor].files)
         return self.cdn_origin if remote else None
 
     def page(self, editor: str, title: str, name: str, intro: str, fallback: str, config: dict[str, Any]) -> Response:
@@ -114,7 +116,7 @@ class Editors:
             config=Markup(json.dumps(config).replace("<", "\\u003c")),  # a data block: never ends early
         )
         headers = {
-            "Content-Security-Policy": csp([origin] if origin else []),
+            "Content-Security-Policy": csp([origin] if origin else [], self.pins.editors[editor].inline_styles),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-cache",
             "Vary": "Accept",

@@ -38,6 +38,7 @@ from kg.store.labels import LABELS_FILE, LabelIndex
 from kg.trapi.biolink import biolink
 from kg.trapi.provider import Provider
 from kg.web import openapi
+from kg.web.editors.pages import Editors
 from kg.web.fastpath import FastPath
 from kg.web.limits import BodyLimit
 from kg.web.named_queries import list_queries, run_query
@@ -325,6 +326,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.results = Tables()
         app.state.trapi = Provider(biolink())
         app.state.graphql = graphql
+        app.state.editors = editors
         app.state.swap = lambda loaded=None: open_runtime(app, loaded)
         runtime = settings.runtime_dir
         follower = app.state.follower = None if runtime is None else Follower(runtime, app.state.swap, settings)
@@ -341,6 +343,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await old.aclose()
             app.state.executor.backend.close()
 
+    editors = Editors(settings.assets_dir)
     graphql = GraphQLView(
         None,  # type: ignore[arg-type]  # the lifespan provides the services
         debug=settings.debug,
@@ -348,6 +351,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_result_bytes=settings.max_result_bytes,
         deadline=settings.query_timeout,
         allowlist=allowed_documents(settings.queries_dir / "graphql") if settings.graphql_allowlist_only else None,
+        ide=editors.graphiql,
     )
     pages = Pages(settings.queries_dir)
     routes = [
@@ -361,6 +365,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/matrix", pages.matrix),
         Route("/disagreements", pages.disagreements),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Route("/assets/{path:path}", editors.asset),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

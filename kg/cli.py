@@ -420,6 +420,39 @@ def export_schema_command(
     _generated(output, text, check, "kg export-schema", f"{len(text.splitlines())} lines")
 
 
+assets_app = typer.Typer(
+    help="The editors' pinned files (YASGUI, GraphiQL, React): install them so the pages work without internet.",
+    no_args_is_help=True,
+)
+app.add_typer(assets_app, name="assets")
+
+
+@assets_app.command("fetch")
+def assets_fetch_command(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Folder to install them in (default: the KG_ASSETS_DIR setting).")
+    ] = None,
+    registry: Annotated[
+        str | None, typer.Option("--registry", help="An npm registry (default: https://registry.npmjs.org/).")
+    ] = None,
+) -> None:
+    """Download the pinned npm packages of kg/web/editors/assets.json, check each tarball against the registry's
+    sha512 and each file against its SRI hash, and install the files; `kg serve` then serves them (KG_ASSETS_DIR)."""
+    from kg.web.editors.assets import AssetError, fetch, pins
+
+    target = directory or Settings().assets_dir
+    if target is None:
+        fail("no folder to install the editors' files in; give --dir DIR or set KG_ASSETS_DIR")
+    try:
+        written = fetch(target, registry=registry)
+    except (AssetError, OSError) as exc:
+        fail(str(exc))
+    total = len(pins().assets)
+    out.print(f"{shown(target)}: {len(written)} file(s) installed, {total - len(written)} already there", markup=False)
+    for path in written:
+        out.print(f"  {path}", markup=False)
+
+
 @app.command("release")
 def release_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Directory to write.")] = Path("dist"),

@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     nanopub_orcid: str | None = None
     """The ORCID iD (``https://orcid.org/...``) the signed nanopublications name as their creator."""
 
+    assets_dir: Path | None = None
+    """The editors' pinned files (YASGUI, GraphiQL, React) installed by `kg assets fetch`, served at /assets/; unset,
+    or a file missing there: the pages load that file from the CDN at its exact version, with its SRI hash."""
+
     host: str = "127.0.0.1"
     """Interface `kg serve` listens on."""
     port: Annotated[int, Field(ge=0, le=65535)] = 8000

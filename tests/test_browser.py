@@ -1,7 +1,9 @@
 """The pages in a real browser: Debian's Chromium driven by Playwright against `kg serve` on 127.0.0.1. A reader
 searches for lupus, opens the disease, reads its therapies and a quote, and opens the graph view; the same pages read
-without JavaScript; and axe-core finds no accessibility violation on each kind of page. Screenshots go to
-test-artifacts/ (or $KG_TEST_ARTIFACTS)."""
+without JavaScript; YASGUI and GraphiQL run a query each with every request outside 127.0.0.1 refused, from the files
+`kg assets fetch` installed (.ci/run installs them in .tools/assets), and without them show their failure message;
+and axe-core finds no accessibility violation on each kind of page. Screenshots go to test-artifacts/ (or
+$KG_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import ROOT
@@ -20,8 +24,10 @@ AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 AXE_PAGES = [
     *("/", "/matrix", "/ontology", "/queries", "/search?q=stem", "/explore/lupus"),
     *("/id/lupus", "/id/source-000", "/id/C003-084", "/id/lupus_map-mondo-0007915", "/id/no-such-thing"),
-    *("/queries/autoimmune_diseases", "/sparql?query=DESCRIBE%20kgr%3Alupus", "/disagreements"),
+    *("/queries/autoimmune_diseases", "/sparql?query=DESCRIBE%20kgr%3Alupus", "/disagreements", "/sparql", "/graphql"),
 ]
+ASSETS = ROOT / ".tools" / "assets"
+"""The editors' pinned files, installed by .ci/run (`kg assets fetch --dir .tools/assets`)."""
 ARTIFACTS = Path(os.environ.get("KG_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 FLAGS = [
     "--headless",
@@ -48,10 +54,135 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
+def assets_installed() -> bool:
+    from kg.web.editors.assets import pins, verified
+
+    return verified(ASSETS, pins().assets) == {a.path for a in pins().assets}
+
+
+def needs_assets() -> None:
+    if not assets_installed():
+        message = f"the editors' files are not installed in {ASSETS} (kg assets fetch --dir {ASSETS})"
+        if os.environ.get("CI"):
+            pytest.fail(message + "; .ci/run installs them")
+        pytest.skip(message)
+
+
 @pytest.fixture(scope="module")
 def site() -> Iterator[str]:
-    with kg_server(env={"KG_ACCESS_LOG": "false"}) as served:
+    env = {"KG_ACCESS_LOG": "false"} | ({"KG_ASSETS_DIR": str(ASSETS)} if assets_installed() else {})
+    with kg_server(env=env) as served:
         yield served.url
+
+
+@pytest.fixture(scope="module")
+def bare_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`kg serve` with KG_ASSETS_DIR naming a folder where nothing is installed: the editors come from the CDN."""
+    absent = tmp_path_factory.mktemp("no-assets") / "absent"
+    with kg_server(env={"KG_ACCESS_LOG": "false", "KG_ASSETS_DIR": str(absent)}) as served:
+        yield served.url
+
+
+CSP_WATCH = """window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.cspViolations.push(e.violatedDirective + " " + e.blockedURI));"""
+
+
+def air_gapped(browser: object) -> tuple[Any, list[str]]:
+    """A browser context in which every request to anything but 127.0.0.1 is aborted, and noted in the list."""
+    context: Any = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    refused: list[str] = []
+
+    def route(r: Any) -> None:
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            refused.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    context.add_init_script(CSP_WATCH)
+    return context, refused
+
+
+LUPUS_LABELS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX kgr: <https://w3id.org/scad/id/>
+SELECT ?label WHERE { kgr:lupus skos:altLabel ?label }"""
+SHOWN = "[...document.querySelectorAll(sel)].find((e) => e.offsetParent !== null)"
+
+
+def test_yasgui_runs_a_query_air_gapped_and_adds_its_examples_once(browser: object, site: str) -> None:
+    needs_assets()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context, refused = air_gapped(browser)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(site + "/sparql", wait_until="load")
+        page.locator(".yasqe .CodeMirror").first.wait_for(state="visible", timeout=20000)
+        examples = json.loads(page.locator("#editor-config").text_content() or "{}")["examples"]
+        tabs = page.get_by_role("tab")
+        assert tabs.count() == 1 + len(examples) == 13  # YASGUI's own first tab and 12 examples
+        assert page.locator("#editor-failure").is_hidden() and page.locator("#editor-status").is_hidden()
+        page.evaluate(f"([sel, q]) => {SHOWN}.CodeMirror.setValue(q)", [".yasqe .CodeMirror", LUPUS_LABELS])
+        page.locator(".yasqe_queryButton:visible").click()
+        cells = page.locator(".yasr table.dataTable tbody td:visible")
+        cells.first.wait_for(timeout=20000)
+        # the two synonyms the curation gives lupus (source 000), as YASR shows literals
+        assert {c for c in cells.all_inner_texts() if c.startswith('"')} == {
+            '"SLE"@en',
+            '"systemic lupus erythematosus"@en',
+        }
+        page.screenshot(path=str(ARTIFACTS / "4-yasgui.png"))
+        for _ in range(2):  # later visits keep the tabs YASGUI stored, and add no example again
+            page.reload(wait_until="load")
+            page.locator(".yasqe .CodeMirror").first.wait_for(state="visible", timeout=20000)
+            assert tabs.count() == 1 + len(examples)
+        violations = page.evaluate("window.cspViolations")
+    finally:
+        context.close()
+    assert not errors, errors
+    assert not violations, violations
+    assert not refused, refused  # no request left 127.0.0.1
+
+
+def test_graphiql_runs_a_query_air_gapped(browser: object, site: str) -> None:
+    needs_assets()
+    context, refused = air_gapped(browser)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(site + "/graphql", wait_until="load")
+        page.get_by_role("button", name="Execute query (Ctrl-Enter)").click(timeout=20000)
+        answer = ".graphiql-response .CodeMirror"
+        page.wait_for_function(f"(sel) => /\\bdata\\b/.test({SHOWN}?.CodeMirror.getValue() || '')", arg=answer)
+        shown = json.loads(page.evaluate(f"(sel) => {SHOWN}.CodeMirror.getValue()", answer))
+        page.screenshot(path=str(ARTIFACTS / "5-graphiql.png"))
+        violations = page.evaluate("window.cspViolations")
+    finally:
+        context.close()
+    assert shown["data"]["entity"]["label"] == "lupus"
+    assert set(shown["data"]["entity"]["synonyms"]) == {"SLE", "systemic lupus erythematosus"}
+    assert not errors, errors
+    assert not violations, violations
+    assert not refused, refused
+
+
+@pytest.mark.parametrize("path", ["/sparql", "/graphql"])
+def test_without_the_files_and_the_network_the_editor_says_so(browser: object, bare_site: str, path: str) -> None:
+    context, refused = air_gapped(browser)
+    page = context.new_page()
+    try:
+        page.goto(bare_site + path, wait_until="load")
+        failure = page.get_by_role("alert")
+        failure.wait_for(state="visible", timeout=20000)
+        text = failure.inner_text()
+        page.screenshot(path=str(ARTIFACTS / f"6-no-editor-{path.strip('/')}.png"))
+    finally:
+        context.close()
+    assert "could not be loaded" in text and "https://cdn.jsdelivr.net" in text and "kg assets fetch" in text
+    assert refused and all(url.startswith("https://cdn.jsdelivr.net/npm/") for url in refused), refused
 
 
 def test_search_open_disease_read_quote_and_graph(browser: object, site: str) -> None:
@@ -171,6 +302,9 @@ def test_pages_pass_axe(browser: object, site: str, path: str) -> None:
     page = context.new_page()
     try:
         page.goto(site + path)
+        if path in ("/sparql", "/graphql"):
+            needs_assets()
+            page.locator("#editor > *").first.wait_for(timeout=20000)  # the editor as a reader meets it
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("rules => axe.run(document, {runOnly: rules})", AXE_RULES)
     finally:

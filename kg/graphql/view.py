@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,9 +98,11 @@ class GraphQLView(GraphQL[Context, None]):
         allowlist: dict[str, str] | None,
         persisted_entries: int = 2048,
         persisted_bytes: int = 16_000_000,
+        ide: Callable[[Request], Awaitable[Response]] | None = None,
     ) -> None:
         super().__init__(build_schema(mask=not debug), graphql_ide="graphiql", allow_queries_via_get=True)
         self.services = services
+        self.ide = ide
         self.debug_all = debug
         self.max_body_bytes = max_body_bytes
         self.max_result_bytes = max_result_bytes
@@ -124,6 +127,12 @@ class GraphQLView(GraphQL[Context, None]):
             response.headers["content-type"] = media
             response.status_code = getattr(request.state, "graphql_status", response.status_code)
         await response(scope, receive, send)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """The GraphiQL page: the web layer's (pinned files, CSP) when one is given, else strawberry's own."""
+        if self.ide is not None:
+            return await self.ide(request)
+        return await super().render_graphql_ide(request)
 
     async def process_result(self, request: Request | Any, result: Outcome) -> GraphQLHTTPResponse:
         """The answer, shaped for the media type the client accepts (noted on the request for ``__call__``)."""

@@ -4,15 +4,13 @@ refused; with no query, the service description (for machines) or a YASGUI page 
 from __future__ import annotations
 
 import asyncio
-import html
-import json
 from collections.abc import Mapping
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 
 from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from kg.execution.executor import Answer, Executor, Plan
@@ -21,6 +19,7 @@ from kg.queries.formats import GRAPHS, Format, known, negotiate, parse_accept
 from kg.queries.text import lex, query_form
 from kg.settings import Settings
 from kg.store.metadata import DATASET, EXAMPLES_GRAPH, VOID_GRAPH
+from kg.web.editors.pages import Editors
 from kg.web.fastpath import request_key
 
 LONG_TEXT = 16_384
@@ -262,46 +261,11 @@ def service_description(endpoint: str, described: list[ox.Triple] | None = None)
     return triples
 
 
-def yasgui_page(request: Request) -> HTMLResponse:
+def yasgui_page(request: Request) -> Response:
     catalog: Catalog = request.app.state.catalog
     # the researchers' questions first: queries that answer competency questions, then the rest, none with parameters
     runnable = [q for q in catalog if q.kind in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and not q.params]
-    examples = [{"name": q.summary, "query": q.text} for q in sorted(runnable, key=lambda q: not q.cq)][:12]
+    examples = [{"name": q.summary[:40], "query": q.text} for q in sorted(runnable, key=lambda q: not q.cq)][:12]
     endpoint = str(request.url.replace(query="", fragment=""))
-    config = json.dumps({"endpoint": endpoint, "examples": examples}).replace("</", "<\\/")
-    page = YASGUI_PAGE.replace("{{config}}", config).replace("{{endpoint}}", html.escape(endpoint))
-    return HTMLResponse(page)
-
-
-YASGUI_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>SPARQL endpoint: stem-cell therapies for autoimmune disease</title>
-<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/yasgui.min.css">
-<style>body{font-family:system-ui,sans-serif;margin:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}</style>
-</head>
-<body>
-<h1>SPARQL endpoint</h1>
-<p>Query the graph at <code>{{endpoint}}</code> (SPARQL 1.1 Protocol; read-only). The tabs hold example queries from
-the named-query catalogue at <a href="/queries">/queries</a>.</p>
-<noscript><p>YASGUI needs JavaScript. Without it, send queries to this URL with any SPARQL client, or use
-<a href="/queries">the named queries</a>.</p></noscript>
-<div id="yasgui"></div>
-<script src="https://cdn.jsdelivr.net/npm/@zazuko/yasgui@4/build/yasgui.min.js"></script>
-<script>
-const config = {{config}};
-if (window.Yasgui) {
-  const yasgui = new Yasgui(document.getElementById("yasgui"), {
-    requestConfig: {endpoint: config.endpoint, method: "POST"},
-    copyEndpointOnNewTab: true,
-  });
-  for (const example of config.examples) {
-    yasgui.addTab(false, {...Yasgui.Tab.getDefaults(), name: example.name.slice(0, 40), yasqe: {value: example.query}});
-  }
-}
-</script>
-</body>
-</html>
-"""
+    editors: Editors = request.app.state.editors
+    return editors.yasgui(endpoint, examples)

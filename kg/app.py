@@ -34,7 +34,7 @@ from kg.metrics import RELOADS, metrics_text
 from kg.queries.catalog import Catalog, UnknownQuery
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
-from kg.store.labels import LABELS_FILE, LabelIndex
+from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.trapi.biolink import biolink
 from kg.trapi.provider import Provider
 from kg.web import openapi
@@ -221,7 +221,7 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
     else:
         rows, _ = await executor.select(catalog.get("entity_labels").text)
         labels = LabelIndex.build(
-            (r["entity"].value, r["kind"].value, r["label"].value, r["preferred"].value == "true") for r in rows
+            (r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows
         )
     caching = settings.graphql_batching and executor.backend.cacheable
     services = Services(

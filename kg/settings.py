@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     """An on-disk store built by `kg build`, opened read-only; unset: the Turtle files are loaded in memory."""
     sparql_url: str | None = None
     """A SPARQL 1.1 Protocol endpoint to use instead of the embedded store."""
+    sparql_post: Literal["form", "direct"] = "form"
+    """How queries are POSTed to the remote endpoint: ``form`` (``application/x-www-form-urlencoded``, the query and
+    its graphs as form fields; every SPARQL 1.1 server takes it, and Virtuoso 7.2 needs it: it never answers a direct
+    POST) or ``direct`` (the query as an ``application/sparql-query`` body, the graphs in the URL)."""
     inferred: bool = True
     """Load the inferred graph (ontology/inferred.ttl) with the asserted ones, in memory and in `kg build`; false
     serves the asserted graphs only. A remote endpoint serves whatever it holds."""

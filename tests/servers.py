@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 from conftest import ROOT
 
 HOST = "127.0.0.1"
@@ -179,3 +180,89 @@ http {{
         yield base
     finally:
         stop(process, signal.SIGQUIT)  # nginx's graceful shutdown
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {db}/virtuoso.db
+ErrorLogFile = {db}/virtuoso.log
+LockFile = {db}/virtuoso.lck
+TransactionFile = {db}/virtuoso.trx
+xa_persistent_file = {db}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+Striping = 0
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {db}/virtuoso-temp.db
+TransactionFile = {db}/virtuoso-temp.trx
+[Parameters]
+ServerPort = {host}:{isql}
+DisableUnixSocket = 1
+CaseMode = 2
+DirsAllowed = ., {load}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 2
+CheckpointInterval = 0
+[HTTPServer]
+ServerPort = {host}:{http}
+ServerRoot = {db}
+ServerThreads = 4
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+Charset = UTF-8
+EnabledGzipContent = 0
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryExecutionTime = 60
+"""
+"""A Virtuoso of its own: database, logs and both ports (ISQL, HTTP) on 127.0.0.1, nothing from /etc or /var/lib."""
+
+
+def _quads_held(url: str, graphs: set[str]) -> int:
+    values = " ".join(f"<{g}>" for g in sorted(graphs))
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = httpx.post(url, data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    response.raise_for_status()
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+@contextmanager
+def virtuoso_server(nquads: dict[str, bytes], workdir: Path) -> Iterator[str]:
+    """Virtuoso Open Source (Debian's virtuoso-opensource) with a fresh database in ``workdir``, its HTTP SPARQL
+    endpoint and ISQL on free ports of 127.0.0.1, loaded with the release's N-Quads (each quad into its named graph,
+    by Virtuoso's bulk loader through isql-vt); yields the endpoint's URL and stops the server afterwards."""
+    binary = needs_program("virtuoso-t", "virtuoso-opensource")
+    isql = needs_program("isql-vt", "virtuoso-opensource")
+    db, load = workdir / "db", workdir / "load"
+    db.mkdir(parents=True)
+    load.mkdir()
+    for name, body in nquads.items():
+        (load / name).write_bytes(body)
+    http_port, isql_port = free_port(), free_port()
+    ini = workdir / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(db=db, load=load, host=HOST, isql=isql_port, http=http_port))
+    log = open(workdir / "virtuoso.out", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [binary, "+foreground", "+configfile", str(ini)], cwd=db, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://{HOST}:{http_port}/sparql"
+    try:
+        wait_until_up(url + "?query=ASK%7B%7D", process, seconds=180)  # a fresh database takes 20-60 s
+        script = f"ld_dir('{load}', '*.nq', 'urn:kg:no-graph'); rdf_loader_run(); checkpoint;"
+        script += " SELECT ll_file, ll_error FROM DB.DBA.LOAD_LIST WHERE ll_error IS NOT NULL;"
+        loaded = subprocess.run(
+            [isql, f"{HOST}:{isql_port}", "dba", "dba", f"exec={script}"], capture_output=True, timeout=300, check=False
+        )
+        output = loaded.stdout.decode(errors="replace") + loaded.stderr.decode(errors="replace")
+        expected = {q for body in nquads.values() for q in ox.parse(body, ox.RdfFormat.N_QUADS)}
+        held = _quads_held(url, {q.graph_name.value for q in expected if isinstance(q.graph_name, ox.NamedNode)})
+        if loaded.returncode != 0 or held != len(expected):
+            raise RuntimeError(
+                f"Virtuoso holds {held} of the release's {len(expected)} quads after loading ({workdir}):\n{output}"
+            )
+        yield url
+    finally:
+        stop(process, signal.SIGTERM)
+        log.close()

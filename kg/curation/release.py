@@ -211,6 +211,15 @@ def closure(data: Dataset) -> str:
     return "\n".join(lines) + "\n"
 
 
+def nquads(store: ox.Store, catalog: Catalog, release: str) -> dict[str, bytes]:
+    """``graph.nq`` (the graphs of the files) and ``metadata.nq`` (the VoID and examples graphs): every named graph
+    of the release, as a SPARQL engine loads them (tests/servers.py loads them into Virtuoso)."""
+    return {
+        "graph.nq": store.dump(format=ox.RdfFormat.N_QUADS) or b"",
+        "metadata.nq": ox.serialize(metadata_quads(store, catalog, release), format=ox.RdfFormat.N_QUADS) or b"",
+    }
+
+
 def write_release(
     data: Dataset,
     catalog: Catalog,
@@ -224,8 +233,9 @@ def write_release(
     ``nanopubs``, ``nanopubs.trig`` too (every claim as a nanopublication, signed by ``signer`` when given)."""
     store = memory_store(data.quads)
     target.mkdir(parents=True, exist_ok=True)
+    quads = nquads(store, catalog, release)
     files: dict[str, bytes] = {
-        "graph.nq": store.dump(format=ox.RdfFormat.N_QUADS) or b"",
+        "graph.nq": quads["graph.nq"],
         "graph.ttl": serialize(data.triples()).encode(),
         "graph.jsonld": ox.serialize(list(data.triples()), format=ox.RdfFormat.JSON_LD) or b"",
         "closure.nt": closure(data).encode(),
@@ -234,7 +244,7 @@ def write_release(
         "mappings.sssom.tsv": sssom(store, catalog, release).encode(),
         "void.ttl": serialize(void(store, catalog, release)).encode(),
         "examples.ttl": serialize(examples(catalog)).encode(),
-        "metadata.nq": ox.serialize(metadata_quads(store, catalog, release), format=ox.RdfFormat.N_QUADS) or b"",
+        "metadata.nq": quads["metadata.nq"],
         "stats.json": (
             json.dumps(compute(store, len(data.files), catalog.get("stats")).as_json(), indent=2) + "\n"
         ).encode(),

@@ -4,10 +4,11 @@ read-only) or any SPARQL 1.1 Protocol endpoint. Every backend answers with pyoxi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import httpx
 import pyoxigraph as ox
@@ -15,7 +16,7 @@ import pyoxigraph as ox
 from kg.errors import BackendUnavailable, QuerySyntaxError
 from kg.namespaces import INFERRED_GRAPH, PREFIXES, sparql_prologue
 from kg.queries.catalog import Catalog, NamedQuery
-from kg.queries.text import dataset_graphs, inline_values, names_dataset
+from kg.queries.text import dataset_graphs, inline_values, lex, names_dataset, query_form
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
@@ -125,14 +126,27 @@ def open_store_dir(path: Path) -> tuple[ox.Store, dict[str, object]]:
     return store, record
 
 
+PostStyle = Literal["form", "direct"]
+
+GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+"""Query forms whose answer is a graph, asked for as N-Triples; the others are asked for as SPARQL JSON results. One
+media type per form: Virtuoso answers the first type of an Accept list whatever the form, so a CONSTRUCT asked with
+``application/sparql-results+json, application/n-triples`` comes back as a table of ?s ?p ?o."""
+
+
 class RemoteBackend:
     """Any SPARQL 1.1 Protocol endpoint. Parameters travel as a VALUES block; results come back as SPARQL JSON or
-    N-Triples and are parsed by pyoxigraph. Its default graph must be the union of the graphs, as here."""
+    N-Triples and are parsed by pyoxigraph. Its default graph must be the union of the graphs, as here.
+
+    ``post`` is how the query travels: ``form`` (form fields, which every SPARQL 1.1 server takes; Virtuoso 7.2 needs
+    it, since it never answers a direct POST) or ``direct`` (an ``application/sparql-query`` body, the protocol's
+    graphs in the URL)."""
 
     kind = "remote"
 
-    def __init__(self, url: str, timeout: float, release: str | None) -> None:
+    def __init__(self, url: str, timeout: float, release: str | None, post: PostStyle = "form") -> None:
         self.url = url
+        self.post = post
         self.release = release or "remote"
         self.cacheable = release is not None
         self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)), follow_redirects=False)
@@ -149,12 +163,22 @@ class RemoteBackend:
         if not default_graphs and not named_graphs and names_dataset(text):
             # the endpoint's union default graph would override FROM; the protocol's dataset does not
             default_graphs, named_graphs = dataset_graphs(text, PREFIXES)
-        form: list[tuple[str, str]] = [("query", base + PROLOGUE + inline_values(text, bindings or {}))]
-        form += [("default-graph-uri", g) for g in default_graphs]
-        form += [("named-graph-uri", g) for g in named_graphs]
-        headers = {"Accept": "application/sparql-results+json, application/n-triples;q=0.9"}
+        body = base + PROLOGUE + inline_values(text, bindings or {})
+        graphs = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
+        graph_answer = query_form(lex(text)) in GRAPH_FORMS
+        accept = "application/n-triples" if graph_answer else "application/sparql-results+json"
         try:
-            response = self.client.post(self.url, data=dict_list(form), headers=headers)
+            if self.post == "direct":
+                response = self.client.post(
+                    self.url,
+                    params=dict_list(graphs),
+                    content=body.encode(),
+                    headers={"Accept": accept, "Content-Type": "application/sparql-query"},
+                )
+            else:
+                response = self.client.post(
+                    self.url, data=dict_list([("query", body), *graphs]), headers={"Accept": accept}
+                )
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"the SPARQL backend did not answer ({type(exc).__name__})") from None
         if response.status_code == 400:
@@ -162,11 +186,11 @@ class RemoteBackend:
         if response.status_code != 200:
             raise BackendUnavailable(f"the SPARQL backend answered {response.status_code}")
         media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media == "application/sparql-results+json":
-            return ox.parse_query_results(response.content, ox.QueryResultsFormat.JSON)
-        if media in ("application/n-triples", "text/plain"):
+        if media == "application/sparql-results+json" and not graph_answer:
+            return ox.parse_query_results(canonical_results(response.content), ox.QueryResultsFormat.JSON)
+        if media in ("application/n-triples", "text/plain") and graph_answer:
             return list(ox.parse(response.content, ox.RdfFormat.N_TRIPLES))
-        raise BackendUnavailable(f"the SPARQL backend answered with unexpected content type {media!r}")
+        raise BackendUnavailable(f"the SPARQL backend answered a {query_form(lex(text))} query with {media!r}")
 
     def ping(self) -> bool:
         try:
@@ -177,6 +201,32 @@ class RemoteBackend:
 
     def close(self) -> None:
         self.client.close()
+
+
+BLANK_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+"""A blank node label as N-Triples and pyoxigraph take it (ASCII subset of BLANK_NODE_LABEL)."""
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+CANONICAL_BOOLEAN = {"1": "true", "0": "false"}
+
+
+def canonical_results(content: bytes) -> bytes:
+    """SPARQL JSON results with blank node labels pyoxigraph takes and booleans in their canonical form.
+
+    Virtuoso writes blank nodes as ``nodeID://b10146`` (the JSON format leaves labels open; RDF's grammar does not):
+    such a label becomes its UTF-8 in hex, so equal labels stay equal within the answer and different ones
+    different. It also answers a stored ``"true"^^xsd:boolean`` as ``"1"^^xsd:boolean``: the same value, written
+    back as ``true``."""
+    if b'"bnode"' not in content and XSD_BOOLEAN.encode() not in content:
+        return content
+    document = json.loads(content)
+    for row in document.get("results", {}).get("bindings", []):
+        for term in row.values():
+            value = term.get("value", "")
+            if term.get("type") == "bnode" and not BLANK_LABEL.fullmatch(value):
+                term["value"] = "x" + value.encode().hex()
+            elif term.get("datatype") == XSD_BOOLEAN and value in CANONICAL_BOOLEAN:
+                term["value"] = CANONICAL_BOOLEAN[value]
+    return json.dumps(document).encode()
 
 
 def dict_list(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -194,7 +244,7 @@ def dict_list(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
 def open_backend(settings: Settings) -> Backend:
     """The backend the settings ask for: a remote endpoint, an on-disk store, or the Turtle files in memory."""
     if settings.sparql_url:
-        return RemoteBackend(settings.sparql_url, settings.query_timeout, settings.release_id)
+        return RemoteBackend(settings.sparql_url, settings.query_timeout, settings.release_id, settings.sparql_post)
     if settings.store_dir is not None:
         store, record = open_store_dir(settings.store_dir)
         return EmbeddedBackend(store, str(record["release"]))

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from kg import __version__
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
-from kg.store.labels import LABELS_FILE, LabelIndex
+from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.store.metadata import metadata_quads
 
 BUILD_RECORD = "build.json"
@@ -121,7 +121,7 @@ def _write(
     if labels_query is not None:
         rows = store.query(labels_query, use_default_graph_as_union=True)
         LabelIndex.build(
-            ((r["entity"].value, r["kind"].value, r["label"].value, r["preferred"].value == "true") for r in rows),  # type: ignore[union-attr]
+            ((r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows),  # type: ignore[union-attr]
             work / LABELS_FILE,
         ).connection.close()
     del store

@@ -51,6 +51,12 @@ class LabelIndexError(Exception):
     """A label index file that cannot be used."""
 
 
+def truth(value: str) -> bool:
+    """A flag of a query answer (``?preferred``): ``true`` or ``1``, the two lexical forms of xsd:boolean true. ``1``
+    is also how Virtuoso answers ``BIND (true AS ?x)``: it computes boolean constants as the xsd:integer 1."""
+    return value in ("true", "1")
+
+
 def fold(text: str) -> str:
     return " ".join(text.casefold().split())
 

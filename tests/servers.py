@@ -209,8 +209,8 @@ CheckpointInterval = 0
 ServerPort = {host}:{http}
 ServerRoot = {db}
 ServerThreads = 4
-MaxKeepAlives = 10
-KeepAliveTimeout = 10
+MaxKeepAlives = 100
+KeepAliveTimeout = 600
 Charset = UTF-8
 EnabledGzipContent = 0
 [SPARQL]

@@ -167,20 +167,25 @@ class RemoteBackend:
         graphs = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
         graph_answer = query_form(lex(text)) in GRAPH_FORMS
         accept = "application/n-triples" if graph_answer else "application/sparql-results+json"
-        try:
-            if self.post == "direct":
-                response = self.client.post(
-                    self.url,
-                    params=dict_list(graphs),
-                    content=body.encode(),
-                    headers={"Accept": accept, "Content-Type": "application/sparql-query"},
-                )
-            else:
-                response = self.client.post(
-                    self.url, data=dict_list([("query", body), *graphs]), headers={"Accept": accept}
-                )
-        except httpx.HTTPError as exc:
-            raise BackendUnavailable(f"the SPARQL backend did not answer ({type(exc).__name__})") from None
+        for attempt in (1, 2):  # a query is read-only: once more when a kept-alive connection was closed under us
+            try:
+                if self.post == "direct":
+                    response = self.client.post(
+                        self.url,
+                        params=dict_list(graphs),
+                        content=body.encode(),
+                        headers={"Accept": accept, "Content-Type": "application/sparql-query"},
+                    )
+                else:
+                    response = self.client.post(
+                        self.url, data=dict_list([("query", body), *graphs]), headers={"Accept": accept}
+                    )
+                break
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                if attempt == 2:
+                    raise BackendUnavailable("the SPARQL backend closed the connection") from None
+            except httpx.HTTPError as exc:
+                raise BackendUnavailable(f"the SPARQL backend did not answer ({type(exc).__name__})") from None
         if response.status_code == 400:
             raise QuerySyntaxError(f"malformed query: {response.text.strip()[:500]}")
         if response.status_code != 200:

@@ -202,10 +202,20 @@ def raw_of(term: ox.NamedNode | ox.Literal) -> str:
 Row = tuple[tuple[str, str], ...]
 
 
+CONCATENATED = {"via"}
+"""Columns that are a GROUP_CONCAT, whose order SPARQL leaves to the engine (§18.5.1.7): compared as sets."""
+
+
+def unordered(name: str, term: Any) -> str:
+    if name in CONCATENATED and isinstance(term, ox.Literal):
+        return " ".join(sorted(term.value.split(" ")))
+    return str(term)
+
+
 def rows_of(result: Any) -> list[Row] | set[tuple[str, str, str]]:
     if isinstance(result, ox.QuerySolutions):
         names = [v.value for v in result.variables]
-        return sorted(tuple((n, str(row[n])) for n in names if row[n] is not None) for row in result)
+        return sorted(tuple((n, unordered(n, row[n])) for n in names if row[n] is not None) for row in result)
     return {(str(t.subject), str(t.predicate), str(t.object)) for t in result}
 
 

@@ -106,8 +106,8 @@ class Settings(BaseSettings):
     access_log: bool = True
     """One JSON line per request (request id, route, status, time)."""
     runtime_dir: Path | None = None
-    """Set by `kg serve`: a folder its workers share, for what they must agree on (each client's spent query time,
-    the reloads they follow); unset: each process keeps its own."""
+    """Set by `kg serve`: a folder its workers share, where a reload's stamp tells them all to swap in the new
+    release (kg.web.reload); unset: a reload swaps in the one process that validated it."""
     retire_on_timeout: bool = False
     """Set by `kg serve`: a worker whose in-process query (named or GraphQL, never client SPARQL) outlived its
     deadline finishes its other requests and is replaced."""

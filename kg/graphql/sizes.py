@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kg.graphql.model import Hop
 
@@ -39,9 +40,10 @@ class Sizes:
     unmeasured: int | None = None
     _along: dict[frozenset[Hop], int] = field(default_factory=dict, init=False, repr=False)
 
-    @property
+    @cached_property
     def largest(self) -> int:
-        """The bound of a list that names no measure: the longest list of anything in the release."""
+        """The bound of a list that names no measure: the longest list of anything in the release (computed once:
+        every unsized list of every document checked asks for it, and ``edges`` has one item per entity)."""
         if self.unmeasured is not None:
             return self.unmeasured
         return max([1, *self.counts.values(), *(sum(e.values()) for e in self.edges)])

@@ -165,7 +165,8 @@ class RemoteBackend:
             default_graphs, named_graphs = dataset_graphs(text, PREFIXES)
         body = base + PROLOGUE + inline_values(text, bindings or {})
         graphs = [("default-graph-uri", g) for g in default_graphs] + [("named-graph-uri", g) for g in named_graphs]
-        graph_answer = query_form(lex(text)) in GRAPH_FORMS
+        form = query_form(lex(text))
+        graph_answer = form in GRAPH_FORMS
         accept = "application/n-triples" if graph_answer else "application/sparql-results+json"
         for attempt in (1, 2):  # a query is read-only: once more when a kept-alive connection was closed under us
             try:
@@ -195,7 +196,7 @@ class RemoteBackend:
             return ox.parse_query_results(canonical_results(response.content), ox.QueryResultsFormat.JSON)
         if media in ("application/n-triples", "text/plain") and graph_answer:
             return list(ox.parse(response.content, ox.RdfFormat.N_TRIPLES))
-        raise BackendUnavailable(f"the SPARQL backend answered a {query_form(lex(text))} query with {media!r}")
+        raise BackendUnavailable(f"the SPARQL backend answered a {form} query with {media!r}")
 
     def ping(self) -> bool:
         try:

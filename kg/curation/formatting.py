@@ -70,8 +70,9 @@ def _umask() -> int:
     return mask
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str | bytes) -> None:
     """Write to a temporary file beside ``path`` and rename it over: readers see the old file or the new, never half.
+    Text is written as UTF-8 with ``\n`` line ends; bytes as they are.
 
     A symlink is written through (its target changes, the link stays); an existing file keeps its mode, a new file
     gets the mode the umask gives (as ``open`` would), not the 0600 of a temporary file. On failure nothing is left.
@@ -83,8 +84,12 @@ def write_atomically(path: Path, text: str) -> None:
         mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:

@@ -10,9 +10,7 @@ import base64
 import hashlib
 import io
 import json
-import os
 import tarfile
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -21,6 +19,8 @@ from types import MappingProxyType
 from typing import Final
 
 import httpx
+
+from kg.curation.formatting import write_atomically
 
 PINS: Final = Path(__file__).with_name("assets.json")
 MAX_TARBALL_BYTES: Final = 50_000_000
@@ -200,18 +200,6 @@ def fetch(
         if owned:
             client.close()
     for path, data in files.items():
+        (directory / path).parent.mkdir(parents=True, exist_ok=True)
         write_atomically(directory / path, data)
     return sorted(files)
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -110,6 +110,14 @@ def air_gapped(browser: object) -> tuple[Any, list[str]]:
     return context, refused
 
 
+def watched_page(context: Any) -> tuple[Any, list[str]]:
+    """A new page of ``context``, and the list its uncaught script errors are noted in."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page, errors
+
+
 LUPUS_LABELS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX kgr: <https://w3id.org/scad/id/>
 SELECT ?label WHERE { kgr:lupus skos:altLabel ?label }"""
@@ -120,9 +128,7 @@ def test_yasgui_runs_a_query_air_gapped_and_adds_its_examples_once(browser: obje
     needs_assets()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context, refused = air_gapped(browser)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = watched_page(context)
     try:
         page.goto(site + "/sparql", wait_until="load")
         page.locator(".yasqe .CodeMirror").first.wait_for(state="visible", timeout=20000)
@@ -155,9 +161,7 @@ def test_yasgui_runs_a_query_air_gapped_and_adds_its_examples_once(browser: obje
 def test_graphiql_runs_a_query_air_gapped(browser: object, site: str) -> None:
     needs_assets()
     context, refused = air_gapped(browser)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = watched_page(context)
     try:
         page.goto(site + "/graphql", wait_until="load")
         page.get_by_role("button", name="Execute query (Ctrl-Enter)").click(timeout=20000)

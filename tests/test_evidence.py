@@ -321,12 +321,7 @@ def oracle_disagreements() -> set[tuple[str, str, str]]:
     g = rdflib.Graph()
     for path in [*ROOT.glob("ontology/data/claims/*.ttl"), *ROOT.glob("ontology/data/curation/*.ttl")]:
         g.parse(path, format="turtle")
-    same: dict[object, set[object]] = defaultdict(set)
-    for a in g.subjects(rdflib.RDF.type, SCAD.CuratorAssertion):
-        if g.value(a, SCAD.predicate) == SCAD.sameConceptAs:
-            s, o = g.value(a, SCAD.subject), g.value(a, SCAD.object)
-            same[s].add(o)
-            same[o].add(s)
+    same = same_concept(g)
     strong = {SCAD.Asserted, SCAD.ReportedFinding}
     claims = [c for c in g.subjects(rdflib.RDF.type, SCAD.Claim) if g.value(c, SCAD.object) is not None]
     found = set()
@@ -336,7 +331,7 @@ def oracle_disagreements() -> set[tuple[str, str, str]]:
         ):
             continue
         ends = [(g.value(x, SCAD.subject), g.value(x, SCAD.object)) for x in (c, d)]
-        if not all(b == a or b in same[a] for a, b in zip(ends[0], ends[1], strict=True)):
+        if not all(b in same(a) for a, b in zip(ends[0], ends[1], strict=True)):
             continue
         neg_c, neg_d = (g.value(x, SCAD.negated).toPython() for x in (c, d))
         if neg_c != neg_d and not neg_c:

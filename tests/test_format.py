@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 from conftest import DATA, ROOT
 from rdflib.compare import isomorphic
 
 from kg.curation.formatting import canonical, format_paths
 from kg.curation.validate import to_rdflib
-from kg.rdf.dataset import turtle_files
+from kg.rdf.dataset import read_sources, turtle_files
 
 ONTOLOGY_FILES = turtle_files([ROOT / "ontology"])
 
@@ -195,3 +196,51 @@ def test_a_hash_in_a_string_or_iri_is_not_a_comment_and_header_comments_stay_on_
     assert '    # beside a note\n    skos:note """two \\"lines\\" # not a comment\nend""" ;\n' in formatted
     assert "    # in a nested block\n    skos:related [\n" in formatted
     assert canonical(formatted) == formatted
+
+
+def _rdflib_values(path: Path) -> set[str]:
+    """The literal values rdflib's own Turtle parser reads from the file's bytes (an oracle apart from pyoxigraph
+    and from this project's reading of the file)."""
+    graph = rdflib.Graph()
+    graph.parse(source=str(path), format="turtle")
+    return {str(o) for o in graph.objects() if isinstance(o, rdflib.Literal)}
+
+
+def test_carriage_returns_a_curator_wrote_are_kept(tmp_path: Path) -> None:
+    """A file with CRLF line ends and a multi-line literal (its line breaks are CRLF too, and part of the value), a
+    lone escaped CR, and comments: formatting keeps every character of every value, and formats to a fixed point."""
+    target = tmp_path / "windows.ttl"
+    target.write_bytes(
+        b"@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\r\n"
+        b"# the header\r\n"
+        b'<https://w3id.org/scad/id/a> skos:definition """line one\r\nline two""" ; # after code\r\n'
+        b'  skos:note "x\\ry" .\r\n'
+    )
+    expected = _rdflib_values(target)
+    assert expected == {"line one\r\nline two", "x\ry"}
+    (result,) = format_paths([target], check=False)
+    assert result.changed and result.error is None
+    assert _rdflib_values(target) == expected
+    formatted = target.read_bytes()
+    assert b"\r" not in formatted  # every CR written as \r: no editor or git setting can fold it into a LF
+    assert b"# the header" in formatted and b"# after code" in formatted
+    (again,) = format_paths([target], check=False)
+    assert not again.changed
+    data = read_sources([target], tmp_path)
+    assert not data.errors
+    assert {q.object.value for q in data.quads} == expected
+
+
+def test_line_numbers_count_the_line_ends_turtle_counts(tmp_path: Path) -> None:
+    """U+2028 inside a literal is not a line end for Turtle, and CR alone is: a finding after both points at the
+    line the parser means."""
+    target = tmp_path / "lines.ttl"
+    target.write_bytes(
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\r"
+        '<https://w3id.org/scad/id/a> skos:note "one\u2028two" .\r'
+        '<https://w3id.org/scad/id/b> skos:note "b"\r'
+        '<https://w3id.org/scad/id/c> skos:note "c" .\r'.encode()
+    )
+    (finding,) = read_sources([target], tmp_path).errors
+    assert (finding.line, finding.column) == (3, len('<https://w3id.org/scad/id/b> skos:note "b"') + 1)
+    assert finding.message.startswith("'.' missing at the end of this line")

@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 
 from kg.curation.validate import to_rdflib
 from kg.rdf.comments import CommentError, comment_texts, read_comments
-from kg.rdf.dataset import syntax_finding, turtle_files
+from kg.rdf.dataset import read_turtle, syntax_finding, turtle_files
 from kg.rdf.turtle import serialize
 from kg.report import Finding, Severity
 
@@ -33,7 +33,7 @@ def canonical(text: str) -> str:
 
 
 def format_file(path: Path, check: bool) -> Result:
-    text = path.read_text(encoding="utf-8")
+    text = read_turtle(path)
     try:
         before = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE))
     except SyntaxError as exc:

@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kg.namespaces import RDF_TYPE
+from kg.rdf.dataset import LINE_END
 
 _SPECIAL = set(";,[]()\"'<#")
 _LONG_QUOTES = ('"""', "'''")
@@ -76,8 +77,8 @@ def _tokens(text: str) -> list[_Token]:
         if c.isspace():
             i += 1
         elif c == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
+            found = LINE_END.search(text, i)
+            end = n if found is None else found.start()
             out.append(_Token("comment", text[i:end].rstrip(), i))
             i = end
         elif c == "<":
@@ -124,7 +125,7 @@ def _string_end(text: str, start: int) -> int:
             return len(text)
     quote = text[start]
     i = start + 1
-    while i < len(text) and text[i] not in (quote, "\n"):
+    while i < len(text) and text[i] not in (quote, "\n", "\r"):
         i += 2 if text[i] == "\\" else 1
     return min(i + 1, len(text))
 
@@ -137,7 +138,7 @@ def comment_texts(text: str) -> Counter[str]:
 class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.line_starts = [0] + [m.end() for m in LINE_END.finditer(text)]
         self.prefixes: dict[str, str] = {}
         self.comments = Comments()
 

@@ -15,6 +15,8 @@ from kg.report import Finding, Severity
 _PARSER_PREFIX = re.compile(r"^Parser error at line \d+ (?:between columns \d+ and \d+|column \d+): ")
 _PREFIX_LINE = re.compile(r"@prefix\s+([A-Za-z][\w.\-]*)?:\s*<([^>]*)>", re.IGNORECASE)
 _SUBJECT_LINE = re.compile(r"^(<[^>]+>|[A-Za-z][\w.\-]*:[^\s;,]*)(\s|$)")
+LINE_END = re.compile(r"\r\n|\r|\n")
+"""A line end as Turtle (and its parser) counts one."""
 
 
 class SourceError(Exception):
@@ -54,13 +56,26 @@ class Dataset:
                 prefixes[name] = ns
             short = [f"{n}:{iri[len(ns) :]}" for n, ns in prefixes.items() if iri.startswith(ns)]
             names = {f"<{iri}>", *short}
-            for number, line in enumerate(f.text.splitlines(), start=1):
+            for number, line in enumerate(turtle_lines(f.text), start=1):
                 m = _SUBJECT_LINE.match(line)
                 if m and m.group(1) in names:
                     return f.path, number
                 if fallback is None and any(_mentions(line, n) for n in names):
                     fallback = (f.path, number)
         return fallback
+
+
+def read_turtle(path: Path) -> str:
+    """A Turtle file's text exactly as written: UTF-8, line ends untranslated. A carriage return inside a
+    triple-quoted literal is part of the value (the Turtle grammar says so); universal newlines would drop it."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return handle.read()
+
+
+def turtle_lines(text: str) -> list[str]:
+    """The lines as the parser numbers them: ended by LF, CRLF or CR, and by nothing else (``str.splitlines`` also
+    breaks at U+2028, form feeds and others, which would shift every line number after one in a literal)."""
+    return LINE_END.split(text)
 
 
 def _mentions(line: str, name: str) -> bool:
@@ -102,7 +117,7 @@ def read_sources(paths: Iterable[Path], root: Path | None = None) -> Dataset:
     data = Dataset()
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_turtle(path)
         except (OSError, UnicodeDecodeError) as exc:
             raise SourceError(f"{path}: cannot be read as UTF-8 text ({exc})") from exc
         graph = graph_name(path, base)
@@ -122,7 +137,7 @@ def syntax_finding(path: Path, exc: SyntaxError, text: str | None = None) -> Fin
     message = _PARSER_PREFIX.sub("", exc.msg or str(exc))
     line, column = exc.lineno, exc.offset
     if text is not None and line is not None:
-        lines = text.splitlines()
+        lines = turtle_lines(text)
         if message.startswith("A dot is expected") and line <= len(lines):
             line, column, message = _missing_end(lines, line, message)
         elif message.startswith("Line jumps are not allowed in string literals") and line <= len(lines):

@@ -59,9 +59,11 @@ _KIND_ORDER = [
 
 
 def _escape(value: str, long: bool) -> str:
-    out = value.replace("\\", "\\\\").replace('"', '\\"')
+    """A long string keeps its line feeds as written; a carriage return is always escaped, so that no editor, git
+    setting or newline translation between curator and parser can turn it into a line feed or drop it."""
+    out = value.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r")
     if not long:
-        out = out.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        out = out.replace("\n", "\\n").replace("\t", "\\t")
     return out
 
 
@@ -85,7 +87,7 @@ def literal_text(lit: ox.Literal) -> str:
         return value
     if datatype == _XSD + "integer" and _INTEGER.match(value):
         return value
-    long = "\n" in value or "\r" in value
+    long = "\n" in value
     quote = '"""' if long else '"'
     body = f"{quote}{_escape(value, long)}{quote}"
     if lit.language:

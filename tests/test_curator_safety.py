@@ -3,6 +3,7 @@ start; a reload loads exactly the snapshot it validated, one reload at a time; t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import threading
@@ -19,7 +20,17 @@ from kg.rdf.dataset import Dataset
 from kg.settings import Settings
 from kg.store.backends import open_backend
 from kg.store.build import build_store
-from kg.web.reload import Busy, Watcher, forget, one_at_a_time, prepare
+from kg.web.reload import (
+    CURRENT,
+    Busy,
+    Follower,
+    Watcher,
+    announce,
+    forget,
+    one_at_a_time,
+    prepare,
+    serve_snapshots,
+)
 
 
 def test_build_replaces_only_a_store_and_a_corrupt_label_index_stops_the_start(
@@ -81,3 +92,56 @@ def test_a_reload_asked_for_during_another_joins_it(tmp_path: Path) -> None:
     with one_at_a_time(folder):
         watcher.reload()  # joins the running reload instead of validating again
     assert notified == [] and not list(folder.glob("release-*"))
+
+
+def test_a_worker_that_could_not_load_a_release_tries_again_later(tmp_path: Path) -> None:
+    """A worker whose load of an announced release fails (its snapshot is gone) keeps serving, tries again after a
+    wait that doubles (not at every look at the stamp), loads it once it can, and tries a newer stamp at once."""
+    source = tmp_path / "ontology"
+    shutil.copytree(ROOT / "ontology", source)
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    settings = serve_snapshots(Settings(ontology_dir=source, runtime_dir=runtime))
+    folder = settings.ontology_dir.parent
+    now = [0.0]
+    loads: list[str] = []
+
+    async def swap(release: Settings) -> str:
+        loads.append(str(release.ontology_dir))
+        return open_backend(release).release  # the real store, opened from the snapshot the link points at
+
+    try:
+        follower = Follower(runtime, swap, settings, clock=lambda: now[0])
+        (folder / CURRENT).unlink()
+        (folder / CURRENT).symlink_to("release-removed")  # the announced snapshot is not there (yet)
+        stamp = announce(runtime)
+
+        def step(seconds: float) -> None:
+            now[0] += seconds
+            asyncio.run(follower.step())
+
+        step(0)
+        assert len(loads) == 1 and follower.stamp != stamp
+        step(0.5)
+        assert len(loads) == 1, "not tried again at every look at the stamp"
+        step(0.6)
+        assert len(loads) == 2 and follower.stamp != stamp  # after 1 s, and fails again: the next wait is 2 s
+        step(1.5)
+        assert len(loads) == 2
+        assert prepare(settings)[0] == []  # a valid snapshot is published under `current` again
+        step(0.6)
+        assert len(loads) == 3 and follower.stamp == stamp
+        step(10)
+        assert len(loads) == 3, "a loaded release is not loaded again"
+
+        (folder / CURRENT).unlink()
+        (folder / CURRENT).symlink_to("release-removed")
+        announce(runtime)
+        step(0)
+        assert len(loads) == 4
+        newer = announce(runtime)
+        assert prepare(settings)[0] == []
+        step(0)  # within the wait for the failed stamp, but a newer stamp is tried at once
+        assert len(loads) == 5 and follower.stamp == newer
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # serve_snapshots made it

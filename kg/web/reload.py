@@ -54,6 +54,8 @@ STAMP = "release-stamp"
 """The file, in ``KG_RUNTIME_DIR``, whose content changes at each reload the workers must follow."""
 FOLLOW_SECONDS = 0.5
 """How often a worker of `kg serve` looks at the stamp."""
+RETRY_SECONDS = (1.0, 60.0)
+"""A worker that could not load an announced release tries it again after the first wait, doubling up to the last."""
 
 
 def check(settings: Settings, directory: Path | None = None, shown: Path | None = None) -> Report:
@@ -276,14 +278,25 @@ def current_release(settings: Settings) -> Settings:
 
 class Follower:
     """In a worker of `kg serve`: swaps in the release of each new stamp (``swap`` loads it, then replaces the runtime
-    in one assignment). A release that cannot be loaded here is logged and the previous one served on."""
+    in one assignment). A release that cannot be loaded here (a disk that was full for a moment, a snapshot being
+    replaced) is logged, the previous one served on, and the load tried again after a wait that doubles each time
+    (``RETRY_SECONDS``); a newer stamp is tried at once."""
 
-    def __init__(self, runtime: Path, swap: Callable[[Settings], Awaitable[str]], settings: Settings) -> None:
+    def __init__(
+        self,
+        runtime: Path,
+        swap: Callable[[Settings], Awaitable[str]],
+        settings: Settings,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.runtime = runtime
         self.swap = swap
         self.settings = settings
+        self.clock = clock
         self.stamp = stamp_of(runtime)
-        """The stamp of the release this worker serves (or last tried)."""
+        """The stamp of the release this worker serves."""
+        self.failed: tuple[str, int, float] | None = None
+        """The stamp that could not be loaded, how many times in a row, and when it may be tried again."""
 
     async def run(self) -> None:
         while True:
@@ -294,13 +307,28 @@ class Follower:
         stamp = stamp_of(self.runtime)
         if stamp is None or stamp == self.stamp:
             return
-        self.stamp = stamp
+        failed, failures, retry_at = self.failed or (None, 0, 0.0)
+        if stamp != failed:
+            failures = 0
+        elif self.clock() < retry_at:
+            return
         try:
             release = await self.swap(current_release(self.settings))
         except Exception:  # a snapshot removed meanwhile, a full disk...: keep serving what is loaded
+            failures += 1
+            first, longest = RETRY_SECONDS
+            wait = min(first * 2 ** (failures - 1), longest)
+            self.failed = (stamp, failures, self.clock() + wait)
             RELOADS.labels("failed").inc()
-            log.exception("worker %s could not load the announced release; still serving the previous one", os.getpid())
+            log.exception(
+                "worker %s could not load the announced release (attempt %d); still serving the previous one, "
+                "trying again in %.0f s",
+                os.getpid(),
+                failures,
+                wait,
+            )
             return
+        self.stamp, self.failed = stamp, None
         log.info("worker %s now serves release %s", os.getpid(), release, extra={"release": release})
 
     def announce(self) -> None:

@@ -94,6 +94,14 @@ def test_an_abbreviation_the_article_defines_links_later_mentions(lexicon: Lexic
     assert claims[0].decisions["subject"].why == "abbreviation 'UCB'"
 
 
+@pytest.mark.parametrize("written", ["autoimmune illnesses", "autoimmune ailments", "autoimmune conditions"])
+def test_a_label_is_found_written_with_an_equivalent_word(written: str, lexicon: Lexicon) -> None:
+    # the ontology's label is "autoimmune disease"; illness, ailment and condition are its everyday synonyms
+    claims = draft(f"MSC therapy is being studied in {written}.", lexicon)
+    assert ("msc-therapy", "investigatedFor", "autoimmune-disease") in triples(claims)
+    assert only(claims, "investigatedFor", "autoimmune-disease").decisions["object"].why == f"synonym '{written}'"
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import yaml
 
-from kg.curation.draft.text import Phrase, phrase, phrases
+from kg.curation.draft.text import Phrase, phrase, phrases, stem
 from kg.namespaces import expand
 
 FILE_NAME: Final = "draft-cues.yaml"
@@ -53,6 +53,9 @@ class Cues:
     anaphora: dict[str, tuple[Phrase, ...]]
     stopwords: frozenset[str]
     head_kinds: dict[str, tuple[str, ...]]
+    equivalents: tuple[tuple[str, ...], ...] = ()
+    """Groups of word stems an entity name may be written with interchangeably ("autoimmune conditions" for
+    "autoimmune disease")."""
 
 
 CERTAINTY_ORDER: Final = ("speculative", "hedged", "reported")
@@ -106,4 +109,5 @@ def _cues(data: dict[str, Any]) -> Cues:
         anaphora={kind: phrases(words) for kind, words in data.get("anaphora", {}).items()},
         stopwords=frozenset(proposal.get("stopwords", [])),
         head_kinds={kind: tuple(words) for kind, words in proposal.get("head_kinds", {}).items()},
+        equivalents=tuple(tuple(dict.fromkeys(stem(w) for w in group)) for group in data.get("equivalents", [])),
     )

@@ -36,7 +36,7 @@ class _Document:
 
 def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
     """The claims found in ``text`` (in reading order) and the new entities they propose."""
-    doc = _Document(text, _copy(lexicon), cues)
+    doc = _Document(text, _with_equivalents(_copy(lexicon), cues), cues)
     found: list[DraftClaim] = []
     seen: set[tuple[str, str, str]] = set()
     spans: set[tuple[tuple[str, str, str], int, int]] = set()
@@ -84,6 +84,18 @@ def _copy(lexicon: Lexicon) -> Lexicon:
         list(lexicon.loose),
         dict(lexicon.therapy_of),
     )
+
+
+def _with_equivalents(lexicon: Lexicon, cues: Cues) -> Lexicon:
+    """Each label also written with an equivalent word in place of one of its words ("autoimmune illness" for
+    "autoimmune disease"), unless that spelling names an entity of its own."""
+    other = {s: group for group in cues.equivalents for s in group}
+    for key, (entity, _) in list(lexicon.index.items()):
+        for k, word in enumerate(key):
+            for alternative in other.get(word, ()):
+                if alternative != word:
+                    lexicon.index.setdefault((*key[:k], alternative, *key[k + 1 :]), (entity, "synonym"))
+    return lexicon
 
 
 def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:

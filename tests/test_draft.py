@@ -102,6 +102,21 @@ def test_a_label_is_found_written_with_an_equivalent_word(written: str, lexicon:
     assert only(claims, "investigatedFor", "autoimmune-disease").decisions["object"].why == f"synonym '{written}'"
 
 
+def test_a_paraphrase_is_found_through_an_equivalent_word(lexicon: Lexicon) -> None:
+    # "high treatment cost" (a Challenge) said with "expensive" in place of "cost"
+    claims = draft("MSC therapy helps many patients, but the treatment is still expensive.", lexicon)
+    assert ("msc-therapy", "hasChallenge", "high-treatment-cost") in triples(claims)
+
+
+def test_a_definite_noun_with_of_is_not_an_anaphor(lexicon: Lexicon) -> None:
+    # "the treatment of Crohn's disease" is not HSCT again: the subject is the therapy of the cells named before it
+    claims = draft(
+        "HSCT is a treatment for lupus. MSCs have been studied in the treatment of Crohn's disease.", lexicon
+    )
+    assert ("msc-therapy", "investigatedFor", "crohns-disease") in triples(claims)
+    assert ("hematopoietic-stem-cell-transplantation", "investigatedFor", "crohns-disease") not in triples(claims)
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from kg.curation.draft.claim import DraftClaim, make_claim, words
 from kg.curation.draft.context import Analyzer
 from kg.curation.draft.cues import Cues, RelationCues
-from kg.curation.draft.lexicon import Entity, Lexicon, Mention
+from kg.curation.draft.lexicon import Entity, Lexicon, Loose, Mention
 from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences
 from kg.namespaces import KGR, PREFIXES
 
@@ -95,6 +95,12 @@ def _with_equivalents(lexicon: Lexicon, cues: Cues) -> Lexicon:
             for alternative in other.get(word, ()):
                 if alternative != word:
                     lexicon.index.setdefault((*key[:k], alternative, *key[k + 1 :]), (entity, "synonym"))
+    for entry in list(lexicon.loose):
+        for k, word in enumerate(entry.content):
+            for alternative in other.get(word, ()):
+                if alternative != word and alternative not in entry.content:
+                    content = (*entry.content[:k], alternative, *entry.content[k + 1 :])
+                    lexicon.loose.append(Loose(content, entry.entity, entry.how, entry.hint, variant=True))
     return lexicon
 
 
@@ -203,6 +209,8 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
         general = doc.generals.get(family)
         for cue in cues:
             for i, j in find(cue, tokens):
+                if j < len(tokens) and tokens[j].text.lower() == "of":
+                    continue  # "the treatment of lupus" names its own referent: not a mention of an earlier one
                 if used.isdisjoint(range(i, j)):
                     used.update(range(i, j))
                     surface = " ".join(t.text for t in tokens[i:j])

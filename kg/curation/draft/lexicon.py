@@ -63,6 +63,8 @@ class Loose:
     entity: Entity
     how: str
     hint: str | None = None
+    variant: bool = False
+    """Written with an equivalent word in place of one of the label's (not counted for how rare a word is)."""
 
 
 @dataclass
@@ -157,7 +159,7 @@ class Lexicon:
                 where.setdefault(t.stem, []).append(i)
         frequency: dict[str, int] = {}
         for entry in self.loose:
-            for c in entry.content if entry.how == "words" else ():
+            for c in entry.content if entry.how == "words" and not entry.variant else ():
                 frequency[c] = frequency.get(c, 0) + 1
         hits: list[tuple[float, Mention]] = []
         for entry in self.loose:

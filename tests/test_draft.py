@@ -117,6 +117,15 @@ def test_a_definite_noun_with_of_is_not_an_anaphor(lexicon: Lexicon) -> None:
     assert ("hematopoietic-stem-cell-transplantation", "investigatedFor", "crohns-disease") not in triples(claims)
 
 
+def test_a_pronoun_refers_to_an_entity_named_earlier_in_its_sentence(lexicon: Lexicon) -> None:
+    text = (
+        "Adult stem cells are common. Hematopoietic stem cells live in bone marrow, and they give rise to blood cells."
+    )
+    found = triples(draft(text, lexicon))
+    assert ("hematopoietic-stem-cell", "differentiatesInto", "blood-cell") in found
+    assert ("adult-stem-cell", "differentiatesInto", "blood-cell") not in found
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

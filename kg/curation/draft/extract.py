@@ -218,6 +218,12 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
                     plural = j - i > 1 or tokens[i].text.lower() not in _PRONOUNS
                     plural = plural and tokens[j - 1].text.lower().endswith("s") and family in _CLASS_NOUNS
                     entity = general.entity if plural and general is not None else topic.entity
+                    if tokens[i].text.lower() in _PRONOUNS and j - i == 1:
+                        # a pronoun takes the first entity of its family named earlier in the same sentence
+                        here = [
+                            m for m in mentions if m.last <= i and doc.lexicon.kinds.family(m.entity.kind) == family
+                        ]
+                        entity = here[0].entity if here else entity
                     found.append(Mention(entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
     return found
 

@@ -139,6 +139,14 @@ def test_a_pronoun_refers_to_an_entity_named_earlier_in_its_sentence(lexicon: Le
         ("Stem cells can differentiate into bone cells.", ("stem-cell", "differentiatesInto", "bone-cell")),
         ("Diseases such as psoriasis are common.", ("psoriasis", "broader", "autoimmune-disease")),
         ("Psoriasis is an autoimmune disease.", ("psoriasis", "broader", "autoimmune-disease")),
+        (
+            "There are two types of stem cells, with embryonic stem cells and adult stem cells the best known.",
+            ("embryonic-stem-cell", "broader", "stem-cell"),
+        ),
+        (
+            "There are two types of stem cells, with embryonic stem cells and adult stem cells the best known.",
+            ("adult-stem-cell", "broader", "stem-cell"),
+        ),
     ],
 )
 def test_relation_cues(sentence: str, expected: tuple[str, str, str], lexicon: Lexicon) -> None:

@@ -32,6 +32,9 @@ class RelationCues:
     """For skos:broader: the general entity comes before these ("diseases such as lupus")."""
     copula_cues: tuple[Phrase, ...] = ()
     """For skos:broader: the general entity comes after these ("lupus is an autoimmune disease")."""
+    class_cues: tuple[Phrase, ...] = ()
+    """For skos:broader: the general entity comes right after these and its members later in the sentence ("two
+    types of stem cells, embryonic and adult stem cells")."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def _cues(data: dict[str, Any]) -> Cues:
                 same_kind=bool(spec.get("same_kind", False)),
                 list_cues=phrases(spec.get("list_cues", [])),
                 copula_cues=phrases(spec.get("copula_cues", [])),
+                class_cues=phrases(spec.get("class_cues", [])),
             )
         )
     certainty = {

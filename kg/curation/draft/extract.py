@@ -325,6 +325,19 @@ def _broader_claims(
                     claims.append(
                         make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.7, why, False)
                     )
+        for cue in relation.class_cues:
+            for i, j in find(cue, tokens, max(0, general.first - 3), general.first):
+                if j != general.first:
+                    continue
+                end = next((k for k in range(general.last, len(tokens)) if tokens[k].text in {";", "."}), len(tokens))
+                members = [
+                    m for m in mentions if general.last <= m.first < end and kinds.family(m.entity.kind) == family
+                ]
+                for specific in members:
+                    why = f"class cue '{words(tokens, i, j)}' before the general entity"
+                    claims.append(
+                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
+                    )
         for cue in relation.copula_cues:
             for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
                 if j < general.first - 1:

@@ -126,6 +126,17 @@ def test_a_pronoun_refers_to_an_entity_named_earlier_in_its_sentence(lexicon: Le
     assert ("adult-stem-cell", "differentiatesInto", "blood-cell") not in found
 
 
+def test_the_use_of_cells_names_the_therapy_with_them(lexicon: Lexicon) -> None:
+    text = (
+        "HSCT is a treatment for lupus. Researchers are investigating the use of mesenchymal stem cells. "
+        "This approach has shown promise in preclinical models."
+    )
+    found = triples(draft(text, lexicon))
+    assert ("msc-therapy", "usesCellType", "mesenchymal-stem-cell") in found
+    # and it is what "this approach" refers to next, not HSCT
+    assert ("msc-therapy", "hasEvidenceLevel", "preclinical-model") in found
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

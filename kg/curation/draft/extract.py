@@ -109,6 +109,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     mentions = _shared_heads(doc, tokens, doc.lexicon.mentions(tokens))
     _learn_abbreviations(doc, tokens, mentions)
     mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
+    mentions += _uses_of(doc, tokens, mentions)
     mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
@@ -225,6 +226,19 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
                         ]
                         entity = here[0].entity if here else entity
                     found.append(Mention(entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
+    return found
+
+
+def _uses_of(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """ "The use of MSCs": the words name the therapy with those cells (the stem cell therapy named after them)."""
+    found = []
+    for m in mentions:
+        therapy = doc.lexicon.therapy_of.get(m.entity.iri)
+        k = m.first
+        if therapy is None or k < 2 or tokens[k - 1].text.lower() != "of" or tokens[k - 2].stem != "use":
+            continue
+        use = tokens[k - 2]
+        found.append(Mention(therapy, k - 2, k - 1, use.start, use.end, "use of", f"use of {m.surface}"))
     return found
 
 

@@ -48,7 +48,8 @@ class Mention:
     start: int
     end: int
     how: str
-    """How it was linked: "label", "synonym", "abbreviation", "anaphora", "words" (most content words of a label),
+    """How it was linked: "label", "synonym", "abbreviation", "anaphora", "use of" (the therapy with the cells named
+    after "the use of"), "words" (most content words of a label),
     "quote" (most content words of a curated quote that states it) or "proposed"."""
     surface: str
     hint: str | None = None

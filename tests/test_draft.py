@@ -150,6 +150,8 @@ def test_the_use_of_cells_names_the_therapy_with_them(lexicon: Lexicon) -> None:
         ("Stem cells can differentiate into bone cells.", ("stem-cell", "differentiatesInto", "bone-cell")),
         ("Diseases such as psoriasis are common.", ("psoriasis", "broader", "autoimmune-disease")),
         ("Psoriasis is an autoimmune disease.", ("psoriasis", "broader", "autoimmune-disease")),
+        ("MSC therapy relies on mesenchymal stem cells.", ("msc-therapy", "usesCellType", "mesenchymal-stem-cell")),
+        ("MSC therapy depends on mesenchymal stem cells.", ("msc-therapy", "usesCellType", "mesenchymal-stem-cell")),
         (
             "There are two types of stem cells, with embryonic stem cells and adult stem cells the best known.",
             ("embryonic-stem-cell", "broader", "stem-cell"),
@@ -163,6 +165,22 @@ def test_the_use_of_cells_names_the_therapy_with_them(lexicon: Lexicon) -> None:
 def test_relation_cues(sentence: str, expected: tuple[str, str, str], lexicon: Lexicon) -> None:
     text = "Autoimmune disease is common. " + sentence if "Diseases such as" in sentence else sentence
     assert expected in triples(draft(text, lexicon))
+
+
+def test_a_relation_cue_written_as_a_word_start_matches_the_words_it_starts() -> None:
+    from kg.curation.draft.text import find, phrase, tokenize
+
+    # the stemmer makes "regul" of "regulates" and "minimiz" of "minimizes": the cues "regulat" and "minimi" of the
+    # cue file match them only as relation cues (loose); certainty and negation cues stay exact ("though" is not
+    # "thought")
+    tokens = tokenize("MSCs regulate immunity, and regulation minimizes flares, though it is thought safe")
+    assert len(find(phrase("regulat", loose=True), tokens)) == 2
+    assert len(find(phrase("minimi", loose=True), tokens)) == 1
+    assert find(phrase("regulat"), tokens) == []
+    assert len(find(phrase("though"), tokens)) == 1
+    cues = read_cues(ONTOLOGY / "draft-cues.yaml")
+    assert all(c.loose for r in cues.relations for c in r.cues)
+    assert not any(c.loose for t in [*cues.certainty.values(), cues.negation] for c in t.forward + t.backward)
 
 
 @pytest.mark.parametrize(

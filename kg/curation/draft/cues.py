@@ -88,7 +88,7 @@ def _cues(data: dict[str, Any]) -> Cues:
                 name=name,
                 subject=tuple(spec["subject"]),
                 object=tuple(spec["object"]),
-                cues=phrases(spec.get("cues", [])),
+                cues=phrases(spec.get("cues", []), loose=True),
                 prior=float(spec.get("prior", 0)),
                 same_kind=bool(spec.get("same_kind", False)),
                 list_cues=phrases(spec.get("list_cues", [])),

@@ -137,6 +137,19 @@ def test_the_use_of_cells_names_the_therapy_with_them(lexicon: Lexicon) -> None:
     assert ("msc-therapy", "hasEvidenceLevel", "preclinical-model") in found
 
 
+def test_a_paraphrase_counts_a_repeated_word_where_the_others_are(lexicon: Lexicon) -> None:
+    # "specialised cell types" paraphrases "differentiation into specialised cell types"; the first "cells" of the
+    # sentence is too far from the other words to count
+    text = "Stem cells taken from the bone marrow of adult donors can turn into specialised cell types."
+    assert ("stem-cell", "hasCapability", "differentiation") in triples(draft(text, lexicon))
+
+
+def test_a_stopword_is_no_part_of_a_paraphrase(lexicon: Lexicon) -> None:
+    # "different" shares its start with "differentiation" but says nothing about it
+    claims = draft("There are different types of stem cells, and stem cells can renew themselves.", lexicon)
+    assert not [c for c in claims if c.object.iri == KGR + "differentiation"]
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

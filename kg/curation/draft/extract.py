@@ -110,7 +110,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     _learn_abbreviations(doc, tokens, mentions)
     mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
     mentions += _uses_of(doc, tokens, mentions)
-    mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
+    mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions, doc.cues.stopwords), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
     for c in claims:

@@ -150,6 +150,16 @@ def test_a_stopword_is_no_part_of_a_paraphrase(lexicon: Lexicon) -> None:
     assert not [c for c in claims if c.object.iri == KGR + "differentiation"]
 
 
+def test_a_therapy_introduced_by_its_name_uses_the_cells_it_is_named_after(lexicon: Lexicon) -> None:
+    claims = draft("A promising option is mesenchymal stem cell therapy (MSCT).", lexicon)
+    named = only(claims, "usesCellType", "mesenchymal-stem-cell")
+    assert named.subject.iri == KGR + "msc-therapy"
+    assert named.certainty == "Asserted"  # the name states it, whatever the sentence hedges
+    # a later mention of the name, without the abbreviation that introduces it, states nothing of the kind
+    later = draft("Mesenchymal stem cell therapy is promising.", lexicon)
+    assert not [c for c in later if c.predicate == SCAD + "usesCellType"]
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kg.curation.draft.claim import DraftClaim, make_claim, words
+from kg.curation.draft.claim import Decision, DraftClaim, drafted_role, make_claim, words
 from kg.curation.draft.context import Analyzer
 from kg.curation.draft.cues import Cues, RelationCues
 from kg.curation.draft.lexicon import Entity, Lexicon, Loose, Mention
@@ -116,6 +116,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     for c in claims:
         general = next(m for m in mentions if m.entity.iri == c.object.iri)
         doc.generals[doc.lexicon.kinds.family(c.object.kind)] = general
+    claims += _named_after_cells(doc, sentence, mentions, analyzer)
     paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
     best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
     for target in mentions:
@@ -362,6 +363,38 @@ def _broader_claims(
                         make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
                     )
     return [c for c in claims if c.subject.iri != c.object.iri]
+
+
+USES_CELL_TYPE = PREFIXES["scad"] + "usesCellType"
+
+
+def _named_after_cells(
+    doc: _Document, sentence: Sentence, mentions: list[Mention], analyzer: Analyzer
+) -> list[DraftClaim]:
+    """A stem cell therapy named after its cells uses them: where the article introduces the name with its
+    abbreviation ("mesenchymal stem cell therapy (MSCT)") the name says so, plainly (asserted, whatever hedges the
+    sentence)."""
+    relation = next((r for r in doc.cues.relations if r.iri == USES_CELL_TYPE), None)
+    if relation is None:
+        return []
+    cells_of = {t.iri: c for c, t in doc.lexicon.therapy_of.items()}
+    claims = []
+    for m in mentions:
+        cell = doc.lexicon.entities.get(cells_of.get(m.entity.iri, ""))
+        tokens = sentence.tokens
+        if cell is None or m.how not in ("label", "synonym") or m.last - m.first < 2:
+            continue
+        if not (m.last + 2 < len(tokens) and tokens[m.last].text == "(" and tokens[m.last + 2].text == ")"):
+            continue  # only where the article introduces the name, with its abbreviation
+        cells = Mention(cell, m.first, m.last - 1, m.start, tokens[m.last - 2].end, "label", m.surface)
+        why = "the therapy is named after its cells"
+        claim = make_claim(doc.text, doc.cues, sentence, analyzer, m, relation, cells, 0.6, why, False)
+        claim.certainty, claim.hedge_cue, claim.negated = "Asserted", None, False
+        claim.quote_role = drafted_role("Asserted")
+        claim.decisions["certainty"] = Decision("Asserted", 0.8, "a name states it")
+        claim.decisions["negation"] = Decision("false", 0.8, "a name states it")
+        claims.append(claim)
+    return claims
 
 
 def _aside(tokens: Sequence[Token], k: int) -> bool:

@@ -160,6 +160,17 @@ def test_a_therapy_introduced_by_its_name_uses_the_cells_it_is_named_after(lexic
     assert not [c for c in later if c.predicate == SCAD + "usesCellType"]
 
 
+def test_what_combining_two_therapies_achieves_is_said_of_their_combination(lexicon: Lexicon) -> None:
+    text = "Doctors are combining stem cell therapy with gene therapy or biologics to achieve higher treatment success."
+    found = triples(draft(text, lexicon))
+    # the ontology's combination therapies "stem cell therapy combined with gene therapy / with biologics"
+    assert ("stem-cell-therapy-with-gene-therapy", "hasOutcome", "higher-treatment-success") in found
+    assert ("stem-cell-therapy-with-biologics", "hasOutcome", "higher-treatment-success") in found
+    assert ("stem-cell-therapy", "combinedWith", "gene-therapy") in found
+    assert not [t for t in found if t[0] in {"biologics", "gene-therapy", "stem-cell-therapy"} and t[1] == "hasOutcome"]
+    assert not [t for t in found if t[0].endswith("-with-biologics") and t[1] == "combinedWith"]
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

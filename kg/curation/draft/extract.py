@@ -15,7 +15,7 @@ from kg.curation.draft.claim import Decision, DraftClaim, drafted_role, make_cla
 from kg.curation.draft.context import Analyzer
 from kg.curation.draft.cues import Cues, RelationCues
 from kg.curation.draft.lexicon import Entity, Lexicon, Loose, Mention
-from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences
+from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences, tokenize
 from kg.namespaces import KGR, PREFIXES
 
 BROADER = PREFIXES["skos"] + "broader"
@@ -32,11 +32,17 @@ class _Document:
     proposals: dict[str, Entity] = field(default_factory=dict)
     generals: dict[str, Mention] = field(default_factory=dict)
     """The last general entity of each family a list named members of ("diseases such as lupus")."""
+    combinations: dict[frozenset[str], Entity] = field(default_factory=dict)
+    """The combination therapies of the lexicon by the two therapies their labels name."""
+    components: set[int] = field(default_factory=set)
+    """Where the sentence names a therapy it combines with another: not on its own the subject of what the
+    combination achieves."""
 
 
 def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
     """The claims found in ``text`` (in reading order) and the new entities they propose."""
     doc = _Document(text, _with_equivalents(_copy(lexicon), cues), cues)
+    doc.combinations = _combinations_of(doc.lexicon)
     found: list[DraftClaim] = []
     seen: set[tuple[str, str, str]] = set()
     spans: set[tuple[tuple[str, str, str], int, int]] = set()
@@ -110,6 +116,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     _learn_abbreviations(doc, tokens, mentions)
     mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
     mentions += _uses_of(doc, tokens, mentions)
+    mentions += _combined(doc, tokens, mentions)
     mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions, doc.cues.stopwords), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
@@ -124,6 +131,8 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         if pick is None:
             continue
         subject, relation, score, why, carried = pick
+        if "combination" in (subject.how, target.how) and {subject.first, target.first} & doc.components:
+            continue  # a combination is not related to its own parts
         pair = frozenset((subject.entity.iri, target.entity.iri))
         if pair in paired or (pair in best and best[pair][0] >= score):
             continue
@@ -132,8 +141,78 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
             make_claim(doc.text, doc.cues, sentence, analyzer, subject, relation, target, score, why, carried),
         )
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
+    claims += _for_each_combination(doc, sentence, analyzer, mentions, claims)
     _update_topics(doc, mentions, claims)
     return claims
+
+
+def _combinations_of(lexicon: Lexicon) -> dict[frozenset[str], Entity]:
+    found = {}
+    for entity in lexicon.entities.values():
+        if not lexicon.kinds.fits(entity.kind, ["CombinationTherapy"]):
+            continue
+        tokens = tokenize(entity.label)
+        joint = next((k for k, t in enumerate(tokens) if t.text.lower() == "with"), None)
+        if joint is None:
+            continue
+        sides = [lexicon.mentions(tokens[:joint]), lexicon.mentions(tokens[joint + 1 :])]
+        parts = {side[-1 if k == 0 else 0].entity.iri for k, side in enumerate(sides) if side}
+        if len(parts) == 2 and all(lexicon.kinds.family(lexicon.entities[p].kind) == "Therapy" for p in parts):
+            found[frozenset(parts)] = entity
+    return found
+
+
+def _combined(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """ "Combining stem cell therapy with gene therapy": the combination therapy of the lexicon whose label names
+    both, mentioned at the cue, and its two parts marked as components."""
+    doc.components = set()
+    relation = next((r for r in doc.cues.relations if r.iri == COMBINED_WITH), None)
+    cue = next((hit for c in (relation.cues if relation else ()) for hit in find(c, tokens)), None)
+    if cue is None:
+        return []
+    therapies = [m for m in mentions if doc.lexicon.kinds.family(m.entity.kind) == "Therapy"]
+    found = []
+    for a in therapies:
+        for b in therapies:
+            combination = doc.combinations.get(frozenset((a.entity.iri, b.entity.iri)))
+            if a.first < b.first and combination is not None:
+                i, j = cue
+                surface = f"{words(tokens, i, j)} {a.surface} ... {b.surface}"
+                found.append(Mention(combination, i, j, tokens[i].start, tokens[j - 1].end, "combination", surface))
+                doc.components.update((a.first, b.first))
+    return found
+
+
+def _for_each_combination(
+    doc: _Document, sentence: Sentence, analyzer: Analyzer, mentions: list[Mention], claims: list[DraftClaim]
+) -> list[DraftClaim]:
+    """What a sentence says of the combinations it names ("combining A with B or C could enhance ...") it says of
+    each of them."""
+    combinations = [m for m in mentions if m.how == "combination"]
+    relations = {r.iri: r for r in doc.cues.relations}
+    more = []
+    for c in claims:
+        if c.decisions["subject"].why.startswith("combination"):
+            for other in combinations:
+                if other.entity.iri != c.subject.iri:
+                    target = next(m for m in mentions if m.entity.iri == c.object.iri)
+                    why = c.decisions["relation"].why
+                    score = 1.0
+                    more.append(
+                        make_claim(
+                            doc.text,
+                            doc.cues,
+                            sentence,
+                            analyzer,
+                            other,
+                            relations[c.predicate],
+                            target,
+                            score,
+                            why,
+                            False,
+                        )
+                    )
+    return more
 
 
 def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftClaim]) -> None:
@@ -366,6 +445,7 @@ def _broader_claims(
 
 
 USES_CELL_TYPE = PREFIXES["scad"] + "usesCellType"
+COMBINED_WITH = PREFIXES["scad"] + "combinedWith"
 
 
 def _named_after_cells(
@@ -424,6 +504,8 @@ def _subject_for(
     topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
         for named in group:
+            if named.first in doc.components and doc.lexicon.kinds.family(target.entity.kind) in _IMPLIED_FOR:
+                continue
             for subject in (named, _implied_therapy(doc, named, target)):
                 if subject is None or subject.entity.iri == target.entity.iri:
                     continue

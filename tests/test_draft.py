@@ -171,6 +171,17 @@ def test_what_combining_two_therapies_achieves_is_said_of_their_combination(lexi
     assert not [t for t in found if t[0].endswith("-with-biologics") and t[1] == "combinedWith"]
 
 
+def test_a_carried_subject_is_the_entity_named_most_recently(lexicon: Lexicon) -> None:
+    # "their" ability: the cells the article just named, not the therapy named a sentence before
+    text = (
+        "MSC therapy is used in lupus. Hematopoietic stem cells are found in bone marrow. "
+        "Their other ability is immune suppression."
+    )
+    found = triples(draft(text, lexicon))
+    assert ("hematopoietic-stem-cell", "hasCapability", "immune-suppression") in found
+    assert ("msc-therapy", "hasMechanism", "immune-suppression") not in found
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

@@ -28,7 +28,8 @@ class _Document:
     lexicon: Lexicon
     cues: Cues
     topics: dict[str, Mention] = field(default_factory=dict)
-    """The last entity of each family the article named, for subjects carried over from earlier sentences."""
+    """The last entity of each family the article named, for subjects carried over from earlier sentences, the
+    family named least recently first."""
     proposals: dict[str, Entity] = field(default_factory=dict)
     generals: dict[str, Mention] = field(default_factory=dict)
     """The last general entity of each family a list named members of ("diseases such as lupus")."""
@@ -231,10 +232,12 @@ def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftCl
         if family in said:
             counts = said[family]
             if m.entity.iri == max(counts, key=lambda k: counts[k]):
+                doc.topics.pop(family, None)
                 doc.topics[family] = m
                 del said[family]
                 done.add(family)
         elif m.how not in ("anaphora", "words", "quote") and family not in done:
+            doc.topics.pop(family, None)
             doc.topics[family] = m
             done.add(family)
 
@@ -497,11 +500,11 @@ def _subject_for(
     doc: _Document, tokens: Sequence[Token], mentions: list[Mention], target: Mention
 ) -> tuple[Mention, RelationCues, float, str, bool] | None:
     """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
-    from earlier sentences, then the nearest after it."""
+    from earlier sentences (the most recently named first), then the nearest after it."""
     siblings = _list_of(tokens, mentions, target)
     before = [m for m in mentions if m.last <= target.first and m not in siblings][::-1]
     after = [m for m in mentions if m.first >= target.last and m not in siblings]
-    topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
+    topics = [t for t in reversed(doc.topics.values()) if t.entity.iri != target.entity.iri]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
         for named in group:
             if named.first in doc.components and doc.lexicon.kinds.family(target.entity.kind) in _IMPLIED_FOR:

@@ -169,6 +169,10 @@ def test_what_combining_two_therapies_achieves_is_said_of_their_combination(lexi
     assert ("stem-cell-therapy", "combinedWith", "gene-therapy") in found
     assert not [t for t in found if t[0] in {"biologics", "gene-therapy", "stem-cell-therapy"} and t[1] == "hasOutcome"]
     assert not [t for t in found if t[0].endswith("-with-biologics") and t[1] == "combinedWith"]
+    # nor with a part carried from the sentence before
+    text = "Stem cell therapy is promising in lupus. Combining stem cell therapies with gene therapy could help."
+    found = triples(draft(text, lexicon))
+    assert not [t for t in found if "stem-cell-therapy-with-gene-therapy" in t and "stem-cell-therapy" in t]
 
 
 def test_a_carried_subject_is_the_entity_named_most_recently(lexicon: Lexicon) -> None:

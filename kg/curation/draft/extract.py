@@ -132,7 +132,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         if pick is None:
             continue
         subject, relation, score, why, carried = pick
-        if "combination" in (subject.how, target.how) and {subject.first, target.first} & doc.components:
+        if _parts_of(doc, subject, target) or _parts_of(doc, target, subject):
             continue  # a combination is not related to its own parts
         pair = frozenset((subject.entity.iri, target.entity.iri))
         if pair in paired or (pair in best and best[pair][0] >= score):
@@ -161,6 +161,13 @@ def _combinations_of(lexicon: Lexicon) -> dict[frozenset[str], Entity]:
         if len(parts) == 2 and all(lexicon.kinds.family(lexicon.entities[p].kind) == "Therapy" for p in parts):
             found[frozenset(parts)] = entity
     return found
+
+
+def _parts_of(doc: _Document, combination: Mention, part: Mention) -> bool:
+    """Whether ``part`` names one of the two therapies the combination mention ``combination`` joins."""
+    if combination.how != "combination":
+        return False
+    return any(e == combination.entity and part.entity.iri in k for k, e in doc.combinations.items())
 
 
 def _combined(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:

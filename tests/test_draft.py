@@ -186,6 +186,16 @@ def test_a_carried_subject_is_the_entity_named_most_recently(lexicon: Lexicon) -
     assert ("msc-therapy", "hasMechanism", "immune-suppression") not in found
 
 
+def test_cells_are_found_in_a_place_only_when_the_sentence_says_so(lexicon: Lexicon) -> None:
+    # the joint is what the cells repair, not where they are found; "found in" still says where they are
+    assert not [
+        c for c in draft("Mesenchymal stem cells can help repair joint tissue.", lexicon) if "foundIn" in c.predicate
+    ]
+    assert ("mesenchymal-stem-cell", "foundIn", "bone-marrow") in triples(
+        draft("Mesenchymal stem cells are found in bone marrow.", lexicon)
+    )
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 

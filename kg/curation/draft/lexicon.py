@@ -166,13 +166,19 @@ class Lexicon:
             for c in entry.content if entry.how == "words" and not entry.variant else ():
                 frequency[c] = frequency.get(c, 0) + 1
         hits: list[tuple[float, Mention]] = []
+        placed: dict[str, list[int]] = {}
         for entry in self.loose:
             content, entity = entry.content, entry.entity
             if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
                 continue
-            places = _closest({c: _places(c, where) for c in content})
+            for c in content:
+                if c not in placed:
+                    placed[c] = _places(c, where)  # once per sentence: labels share many words
             need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
-            if len(places) < need or max(places.values()) - min(places.values()) > len(content) + 3:
+            if sum(1 for c in content if placed[c]) < need:
+                continue
+            places = _closest({c: placed[c] for c in content})
+            if max(places.values()) - min(places.values()) > len(content) + 3:
                 continue
             if not any(frequency.get(c, 0) <= 2 and i not in inside for c, i in places.items()):
                 continue

@@ -94,6 +94,108 @@ def test_an_abbreviation_the_article_defines_links_later_mentions(lexicon: Lexic
     assert claims[0].decisions["subject"].why == "abbreviation 'UCB'"
 
 
+@pytest.mark.parametrize("written", ["autoimmune illnesses", "autoimmune ailments", "autoimmune conditions"])
+def test_a_label_is_found_written_with_an_equivalent_word(written: str, lexicon: Lexicon) -> None:
+    # the ontology's label is "autoimmune disease"; illness, ailment and condition are its everyday synonyms
+    claims = draft(f"MSC therapy is being studied in {written}.", lexicon)
+    assert ("msc-therapy", "investigatedFor", "autoimmune-disease") in triples(claims)
+    assert only(claims, "investigatedFor", "autoimmune-disease").decisions["object"].why == f"synonym '{written}'"
+
+
+def test_a_paraphrase_is_found_through_an_equivalent_word(lexicon: Lexicon) -> None:
+    # "high treatment cost" (a Challenge) said with "expensive" in place of "cost"
+    claims = draft("MSC therapy helps many patients, but the treatment is still expensive.", lexicon)
+    assert ("msc-therapy", "hasChallenge", "high-treatment-cost") in triples(claims)
+
+
+def test_a_definite_noun_with_of_is_not_an_anaphor(lexicon: Lexicon) -> None:
+    # "the treatment of Crohn's disease" is not HSCT again: the subject is the therapy of the cells named before it
+    claims = draft(
+        "HSCT is a treatment for lupus. MSCs have been studied in the treatment of Crohn's disease.", lexicon
+    )
+    assert ("msc-therapy", "investigatedFor", "crohns-disease") in triples(claims)
+    assert ("hematopoietic-stem-cell-transplantation", "investigatedFor", "crohns-disease") not in triples(claims)
+
+
+def test_a_pronoun_refers_to_an_entity_named_earlier_in_its_sentence(lexicon: Lexicon) -> None:
+    text = (
+        "Adult stem cells are common. Hematopoietic stem cells live in bone marrow, and they give rise to blood cells."
+    )
+    found = triples(draft(text, lexicon))
+    assert ("hematopoietic-stem-cell", "differentiatesInto", "blood-cell") in found
+    assert ("adult-stem-cell", "differentiatesInto", "blood-cell") not in found
+
+
+def test_the_use_of_cells_names_the_therapy_with_them(lexicon: Lexicon) -> None:
+    text = (
+        "HSCT is a treatment for lupus. Researchers are investigating the use of mesenchymal stem cells. "
+        "This approach has shown promise in preclinical models."
+    )
+    found = triples(draft(text, lexicon))
+    assert ("msc-therapy", "usesCellType", "mesenchymal-stem-cell") in found
+    # and it is what "this approach" refers to next, not HSCT
+    assert ("msc-therapy", "hasEvidenceLevel", "preclinical-model") in found
+
+
+def test_a_paraphrase_counts_a_repeated_word_where_the_others_are(lexicon: Lexicon) -> None:
+    # "specialised cell types" paraphrases "differentiation into specialised cell types"; the first "cells" of the
+    # sentence is too far from the other words to count
+    text = "Stem cells taken from the bone marrow of adult donors can turn into specialised cell types."
+    assert ("stem-cell", "hasCapability", "differentiation") in triples(draft(text, lexicon))
+
+
+def test_a_stopword_is_no_part_of_a_paraphrase(lexicon: Lexicon) -> None:
+    # "different" shares its start with "differentiation" but says nothing about it
+    claims = draft("There are different types of stem cells, and stem cells can renew themselves.", lexicon)
+    assert not [c for c in claims if c.object.iri == KGR + "differentiation"]
+
+
+def test_a_therapy_introduced_by_its_name_uses_the_cells_it_is_named_after(lexicon: Lexicon) -> None:
+    claims = draft("A promising option is mesenchymal stem cell therapy (MSCT).", lexicon)
+    named = only(claims, "usesCellType", "mesenchymal-stem-cell")
+    assert named.subject.iri == KGR + "msc-therapy"
+    assert named.certainty == "Asserted"  # the name states it, whatever the sentence hedges
+    # a later mention of the name, without the abbreviation that introduces it, states nothing of the kind
+    later = draft("Mesenchymal stem cell therapy is promising.", lexicon)
+    assert not [c for c in later if c.predicate == SCAD + "usesCellType"]
+
+
+def test_what_combining_two_therapies_achieves_is_said_of_their_combination(lexicon: Lexicon) -> None:
+    text = "Doctors are combining stem cell therapy with gene therapy or biologics to achieve higher treatment success."
+    found = triples(draft(text, lexicon))
+    # the ontology's combination therapies "stem cell therapy combined with gene therapy / with biologics"
+    assert ("stem-cell-therapy-with-gene-therapy", "hasOutcome", "higher-treatment-success") in found
+    assert ("stem-cell-therapy-with-biologics", "hasOutcome", "higher-treatment-success") in found
+    assert ("stem-cell-therapy", "combinedWith", "gene-therapy") in found
+    assert not [t for t in found if t[0] in {"biologics", "gene-therapy", "stem-cell-therapy"} and t[1] == "hasOutcome"]
+    assert not [t for t in found if t[0].endswith("-with-biologics") and t[1] == "combinedWith"]
+    # nor with a part carried from the sentence before
+    text = "Stem cell therapy is promising in lupus. Combining stem cell therapies with gene therapy could help."
+    found = triples(draft(text, lexicon))
+    assert not [t for t in found if "stem-cell-therapy-with-gene-therapy" in t and "stem-cell-therapy" in t]
+
+
+def test_a_carried_subject_is_the_entity_named_most_recently(lexicon: Lexicon) -> None:
+    # "their" ability: the cells the article just named, not the therapy named a sentence before
+    text = (
+        "MSC therapy is used in lupus. Hematopoietic stem cells are found in bone marrow. "
+        "Their other ability is immune suppression."
+    )
+    found = triples(draft(text, lexicon))
+    assert ("hematopoietic-stem-cell", "hasCapability", "immune-suppression") in found
+    assert ("msc-therapy", "hasMechanism", "immune-suppression") not in found
+
+
+def test_cells_are_found_in_a_place_only_when_the_sentence_says_so(lexicon: Lexicon) -> None:
+    # the joint is what the cells repair, not where they are found; "found in" still says where they are
+    assert not [
+        c for c in draft("Mesenchymal stem cells can help repair joint tissue.", lexicon) if "foundIn" in c.predicate
+    ]
+    assert ("mesenchymal-stem-cell", "foundIn", "bone-marrow") in triples(
+        draft("Mesenchymal stem cells are found in bone marrow.", lexicon)
+    )
+
+
 # cue families --------------------------------------------------------------------------------------------------
 
 
@@ -107,11 +209,37 @@ def test_an_abbreviation_the_article_defines_links_later_mentions(lexicon: Lexic
         ("Stem cells can differentiate into bone cells.", ("stem-cell", "differentiatesInto", "bone-cell")),
         ("Diseases such as psoriasis are common.", ("psoriasis", "broader", "autoimmune-disease")),
         ("Psoriasis is an autoimmune disease.", ("psoriasis", "broader", "autoimmune-disease")),
+        ("MSC therapy relies on mesenchymal stem cells.", ("msc-therapy", "usesCellType", "mesenchymal-stem-cell")),
+        ("MSC therapy depends on mesenchymal stem cells.", ("msc-therapy", "usesCellType", "mesenchymal-stem-cell")),
+        (
+            "There are two types of stem cells, with embryonic stem cells and adult stem cells the best known.",
+            ("embryonic-stem-cell", "broader", "stem-cell"),
+        ),
+        (
+            "There are two types of stem cells, with embryonic stem cells and adult stem cells the best known.",
+            ("adult-stem-cell", "broader", "stem-cell"),
+        ),
     ],
 )
 def test_relation_cues(sentence: str, expected: tuple[str, str, str], lexicon: Lexicon) -> None:
     text = "Autoimmune disease is common. " + sentence if "Diseases such as" in sentence else sentence
     assert expected in triples(draft(text, lexicon))
+
+
+def test_a_relation_cue_written_as_a_word_start_matches_the_words_it_starts() -> None:
+    from kg.curation.draft.text import find, phrase, tokenize
+
+    # the stemmer makes "regul" of "regulates" and "minimiz" of "minimizes": the cues "regulat" and "minimi" of the
+    # cue file match them only as relation cues (loose); certainty and negation cues stay exact ("though" is not
+    # "thought")
+    tokens = tokenize("MSCs regulate immunity, and regulation minimizes flares, though it is thought safe")
+    assert len(find(phrase("regulat", loose=True), tokens)) == 2
+    assert len(find(phrase("minimi", loose=True), tokens)) == 1
+    assert find(phrase("regulat"), tokens) == []
+    assert len(find(phrase("though"), tokens)) == 1
+    cues = read_cues(ONTOLOGY / "draft-cues.yaml")
+    assert all(c.loose for r in cues.relations for c in r.cues)
+    assert not any(c.loose for t in [*cues.certainty.values(), cues.negation] for c in t.forward + t.backward)
 
 
 @pytest.mark.parametrize(

@@ -133,6 +133,8 @@ def _link(m: Mention, carried: bool) -> Decision:
         "quote": 0.5,
         "proposed": 0.4,
         "implied": 0.45,
+        "use of": 0.6,
+        "combination": 0.6,
     }[m.how]
     if m.how == "implied":
         return Decision(m.entity.iri, confidence, f"implied: the therapy with the cells '{m.surface}'")

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import yaml
 
-from kg.curation.draft.text import Phrase, phrase, phrases
+from kg.curation.draft.text import Phrase, phrase, phrases, stem
 from kg.namespaces import expand
 
 FILE_NAME: Final = "draft-cues.yaml"
@@ -32,6 +32,9 @@ class RelationCues:
     """For skos:broader: the general entity comes before these ("diseases such as lupus")."""
     copula_cues: tuple[Phrase, ...] = ()
     """For skos:broader: the general entity comes after these ("lupus is an autoimmune disease")."""
+    class_cues: tuple[Phrase, ...] = ()
+    """For skos:broader: the general entity comes right after these and its members later in the sentence ("two
+    types of stem cells, embryonic and adult stem cells")."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class Cues:
     anaphora: dict[str, tuple[Phrase, ...]]
     stopwords: frozenset[str]
     head_kinds: dict[str, tuple[str, ...]]
+    equivalents: tuple[tuple[str, ...], ...] = ()
+    """Groups of word stems an entity name may be written with interchangeably ("autoimmune conditions" for
+    "autoimmune disease")."""
 
 
 CERTAINTY_ORDER: Final = ("speculative", "hedged", "reported")
@@ -82,11 +88,12 @@ def _cues(data: dict[str, Any]) -> Cues:
                 name=name,
                 subject=tuple(spec["subject"]),
                 object=tuple(spec["object"]),
-                cues=phrases(spec.get("cues", [])),
+                cues=phrases(spec.get("cues", []), loose=True),
                 prior=float(spec.get("prior", 0)),
                 same_kind=bool(spec.get("same_kind", False)),
                 list_cues=phrases(spec.get("list_cues", [])),
                 copula_cues=phrases(spec.get("copula_cues", [])),
+                class_cues=phrases(spec.get("class_cues", [])),
             )
         )
     certainty = {
@@ -106,4 +113,5 @@ def _cues(data: dict[str, Any]) -> Cues:
         anaphora={kind: phrases(words) for kind, words in data.get("anaphora", {}).items()},
         stopwords=frozenset(proposal.get("stopwords", [])),
         head_kinds={kind: tuple(words) for kind, words in proposal.get("head_kinds", {}).items()},
+        equivalents=tuple(tuple(dict.fromkeys(stem(w) for w in group)) for group in data.get("equivalents", [])),
     )

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kg.curation.draft.claim import DraftClaim, make_claim, words
+from kg.curation.draft.claim import Decision, DraftClaim, drafted_role, make_claim, words
 from kg.curation.draft.context import Analyzer
 from kg.curation.draft.cues import Cues, RelationCues
-from kg.curation.draft.lexicon import Entity, Lexicon, Mention
-from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences
+from kg.curation.draft.lexicon import Entity, Lexicon, Loose, Mention
+from kg.curation.draft.text import Phrase, Sentence, Token, find, sentences, tokenize
 from kg.namespaces import KGR, PREFIXES
 
 BROADER = PREFIXES["skos"] + "broader"
@@ -28,15 +28,22 @@ class _Document:
     lexicon: Lexicon
     cues: Cues
     topics: dict[str, Mention] = field(default_factory=dict)
-    """The last entity of each family the article named, for subjects carried over from earlier sentences."""
+    """The last entity of each family the article named, for subjects carried over from earlier sentences, the
+    family named least recently first."""
     proposals: dict[str, Entity] = field(default_factory=dict)
     generals: dict[str, Mention] = field(default_factory=dict)
     """The last general entity of each family a list named members of ("diseases such as lupus")."""
+    combinations: dict[frozenset[str], Entity] = field(default_factory=dict)
+    """The combination therapies of the lexicon by the two therapies their labels name."""
+    components: set[int] = field(default_factory=set)
+    """Where the sentence names a therapy it combines with another: not on its own the subject of what the
+    combination achieves."""
 
 
 def draft_claims(text: str, lexicon: Lexicon, cues: Cues) -> tuple[list[DraftClaim], list[Entity]]:
     """The claims found in ``text`` (in reading order) and the new entities they propose."""
-    doc = _Document(text, _copy(lexicon), cues)
+    doc = _Document(text, _with_equivalents(_copy(lexicon), cues), cues)
+    doc.combinations = _combinations_of(doc.lexicon)
     found: list[DraftClaim] = []
     seen: set[tuple[str, str, str]] = set()
     spans: set[tuple[tuple[str, str, str], int, int]] = set()
@@ -86,17 +93,38 @@ def _copy(lexicon: Lexicon) -> Lexicon:
     )
 
 
+def _with_equivalents(lexicon: Lexicon, cues: Cues) -> Lexicon:
+    """Each label also written with an equivalent word in place of one of its words ("autoimmune illness" for
+    "autoimmune disease"), unless that spelling names an entity of its own."""
+    other = {s: group for group in cues.equivalents for s in group}
+    for key, (entity, _) in list(lexicon.index.items()):
+        for k, word in enumerate(key):
+            for alternative in other.get(word, ()):
+                if alternative != word:
+                    lexicon.index.setdefault((*key[:k], alternative, *key[k + 1 :]), (entity, "synonym"))
+    for entry in list(lexicon.loose):
+        for k, word in enumerate(entry.content):
+            for alternative in other.get(word, ()):
+                if alternative != word and alternative not in entry.content:
+                    content = (*entry.content[:k], alternative, *entry.content[k + 1 :])
+                    lexicon.loose.append(Loose(content, entry.entity, entry.how, entry.hint, variant=True))
+    return lexicon
+
+
 def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     tokens = sentence.tokens
     mentions = _shared_heads(doc, tokens, doc.lexicon.mentions(tokens))
     _learn_abbreviations(doc, tokens, mentions)
     mentions += _anaphora(doc, tokens, mentions) + _proposals(doc, tokens, mentions)
-    mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions), key=_order)
+    mentions += _uses_of(doc, tokens, mentions)
+    mentions += _combined(doc, tokens, mentions)
+    mentions = sorted(mentions + doc.lexicon.loose_mentions(tokens, mentions, doc.cues.stopwords), key=_order)
     analyzer = Analyzer(doc.cues, tokens)
     claims = _broader_claims(doc, sentence, mentions, analyzer)
     for c in claims:
         general = next(m for m in mentions if m.entity.iri == c.object.iri)
         doc.generals[doc.lexicon.kinds.family(c.object.kind)] = general
+    claims += _named_after_cells(doc, sentence, mentions, analyzer)
     paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
     best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
     for target in mentions:
@@ -104,6 +132,8 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         if pick is None:
             continue
         subject, relation, score, why, carried = pick
+        if _parts_of(doc, subject, target) or _parts_of(doc, target, subject):
+            continue  # a combination is not related to its own parts
         pair = frozenset((subject.entity.iri, target.entity.iri))
         if pair in paired or (pair in best and best[pair][0] >= score):
             continue
@@ -112,8 +142,85 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
             make_claim(doc.text, doc.cues, sentence, analyzer, subject, relation, target, score, why, carried),
         )
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
+    claims += _for_each_combination(doc, sentence, analyzer, mentions, claims)
     _update_topics(doc, mentions, claims)
     return claims
+
+
+def _combinations_of(lexicon: Lexicon) -> dict[frozenset[str], Entity]:
+    found = {}
+    for entity in lexicon.entities.values():
+        if not lexicon.kinds.fits(entity.kind, ["CombinationTherapy"]):
+            continue
+        tokens = tokenize(entity.label)
+        joint = next((k for k, t in enumerate(tokens) if t.text.lower() == "with"), None)
+        if joint is None:
+            continue
+        sides = [lexicon.mentions(tokens[:joint]), lexicon.mentions(tokens[joint + 1 :])]
+        parts = {side[-1 if k == 0 else 0].entity.iri for k, side in enumerate(sides) if side}
+        if len(parts) == 2 and all(lexicon.kinds.family(lexicon.entities[p].kind) == "Therapy" for p in parts):
+            found[frozenset(parts)] = entity
+    return found
+
+
+def _parts_of(doc: _Document, combination: Mention, part: Mention) -> bool:
+    """Whether ``part`` names one of the two therapies the combination mention ``combination`` joins."""
+    if combination.how != "combination":
+        return False
+    return any(e == combination.entity and part.entity.iri in k for k, e in doc.combinations.items())
+
+
+def _combined(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """ "Combining stem cell therapy with gene therapy": the combination therapy of the lexicon whose label names
+    both, mentioned at the cue, and its two parts marked as components."""
+    doc.components = set()
+    relation = next((r for r in doc.cues.relations if r.iri == COMBINED_WITH), None)
+    cue = next((hit for c in (relation.cues if relation else ()) for hit in find(c, tokens)), None)
+    if cue is None:
+        return []
+    therapies = [m for m in mentions if doc.lexicon.kinds.family(m.entity.kind) == "Therapy"]
+    found = []
+    for a in therapies:
+        for b in therapies:
+            combination = doc.combinations.get(frozenset((a.entity.iri, b.entity.iri)))
+            if a.first < b.first and combination is not None:
+                i, j = cue
+                surface = f"{words(tokens, i, j)} {a.surface} ... {b.surface}"
+                found.append(Mention(combination, i, j, tokens[i].start, tokens[j - 1].end, "combination", surface))
+                doc.components.update((a.first, b.first))
+    return found
+
+
+def _for_each_combination(
+    doc: _Document, sentence: Sentence, analyzer: Analyzer, mentions: list[Mention], claims: list[DraftClaim]
+) -> list[DraftClaim]:
+    """What a sentence says of the combinations it names ("combining A with B or C could enhance ...") it says of
+    each of them."""
+    combinations = [m for m in mentions if m.how == "combination"]
+    relations = {r.iri: r for r in doc.cues.relations}
+    more = []
+    for c in claims:
+        if c.decisions["subject"].why.startswith("combination"):
+            for other in combinations:
+                if other.entity.iri != c.subject.iri:
+                    target = next(m for m in mentions if m.entity.iri == c.object.iri)
+                    why = c.decisions["relation"].why
+                    score = 1.0
+                    more.append(
+                        make_claim(
+                            doc.text,
+                            doc.cues,
+                            sentence,
+                            analyzer,
+                            other,
+                            relations[c.predicate],
+                            target,
+                            score,
+                            why,
+                            False,
+                        )
+                    )
+    return more
 
 
 def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftClaim]) -> None:
@@ -132,10 +239,12 @@ def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftCl
         if family in said:
             counts = said[family]
             if m.entity.iri == max(counts, key=lambda k: counts[k]):
+                doc.topics.pop(family, None)
                 doc.topics[family] = m
                 del said[family]
                 done.add(family)
         elif m.how not in ("anaphora", "words", "quote") and family not in done:
+            doc.topics.pop(family, None)
             doc.topics[family] = m
             done.add(family)
 
@@ -191,6 +300,8 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
         general = doc.generals.get(family)
         for cue in cues:
             for i, j in find(cue, tokens):
+                if j < len(tokens) and tokens[j].text.lower() == "of":
+                    continue  # "the treatment of lupus" names its own referent: not a mention of an earlier one
                 if used.isdisjoint(range(i, j)):
                     used.update(range(i, j))
                     surface = " ".join(t.text for t in tokens[i:j])
@@ -198,7 +309,26 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
                     plural = j - i > 1 or tokens[i].text.lower() not in _PRONOUNS
                     plural = plural and tokens[j - 1].text.lower().endswith("s") and family in _CLASS_NOUNS
                     entity = general.entity if plural and general is not None else topic.entity
+                    if tokens[i].text.lower() in _PRONOUNS and j - i == 1:
+                        # a pronoun takes the first entity of its family named earlier in the same sentence
+                        here = [
+                            m for m in mentions if m.last <= i and doc.lexicon.kinds.family(m.entity.kind) == family
+                        ]
+                        entity = here[0].entity if here else entity
                     found.append(Mention(entity, i, j, tokens[i].start, tokens[j - 1].end, "anaphora", surface))
+    return found
+
+
+def _uses_of(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
+    """ "The use of MSCs": the words name the therapy with those cells (the stem cell therapy named after them)."""
+    found = []
+    for m in mentions:
+        therapy = doc.lexicon.therapy_of.get(m.entity.iri)
+        k = m.first
+        if therapy is None or k < 2 or tokens[k - 1].text.lower() != "of" or tokens[k - 2].stem != "use":
+            continue
+        use = tokens[k - 2]
+        found.append(Mention(therapy, k - 2, k - 1, use.start, use.end, "use of", f"use of {m.surface}"))
     return found
 
 
@@ -299,6 +429,19 @@ def _broader_claims(
                     claims.append(
                         make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.7, why, False)
                     )
+        for cue in relation.class_cues:
+            for i, j in find(cue, tokens, max(0, general.first - 3), general.first):
+                if j != general.first:
+                    continue
+                end = next((k for k in range(general.last, len(tokens)) if tokens[k].text in {";", "."}), len(tokens))
+                members = [
+                    m for m in mentions if general.last <= m.first < end and kinds.family(m.entity.kind) == family
+                ]
+                for specific in members:
+                    why = f"class cue '{words(tokens, i, j)}' before the general entity"
+                    claims.append(
+                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
+                    )
         for cue in relation.copula_cues:
             for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
                 if j < general.first - 1:
@@ -309,6 +452,39 @@ def _broader_claims(
                         make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
                     )
     return [c for c in claims if c.subject.iri != c.object.iri]
+
+
+USES_CELL_TYPE = PREFIXES["scad"] + "usesCellType"
+COMBINED_WITH = PREFIXES["scad"] + "combinedWith"
+
+
+def _named_after_cells(
+    doc: _Document, sentence: Sentence, mentions: list[Mention], analyzer: Analyzer
+) -> list[DraftClaim]:
+    """A stem cell therapy named after its cells uses them: where the article introduces the name with its
+    abbreviation ("mesenchymal stem cell therapy (MSCT)") the name says so, plainly (asserted, whatever hedges the
+    sentence)."""
+    relation = next((r for r in doc.cues.relations if r.iri == USES_CELL_TYPE), None)
+    if relation is None:
+        return []
+    cells_of = {t.iri: c for c, t in doc.lexicon.therapy_of.items()}
+    claims = []
+    for m in mentions:
+        cell = doc.lexicon.entities.get(cells_of.get(m.entity.iri, ""))
+        tokens = sentence.tokens
+        if cell is None or m.how not in ("label", "synonym") or m.last - m.first < 2:
+            continue
+        if not (m.last + 2 < len(tokens) and tokens[m.last].text == "(" and tokens[m.last + 2].text == ")"):
+            continue  # only where the article introduces the name, with its abbreviation
+        cells = Mention(cell, m.first, m.last - 1, m.start, tokens[m.last - 2].end, "label", m.surface)
+        why = "the therapy is named after its cells"
+        claim = make_claim(doc.text, doc.cues, sentence, analyzer, m, relation, cells, 0.6, why, False)
+        claim.certainty, claim.hedge_cue, claim.negated = "Asserted", None, False
+        claim.quote_role = drafted_role("Asserted")
+        claim.decisions["certainty"] = Decision("Asserted", 0.8, "a name states it")
+        claim.decisions["negation"] = Decision("false", 0.8, "a name states it")
+        claims.append(claim)
+    return claims
 
 
 def _aside(tokens: Sequence[Token], k: int) -> bool:
@@ -331,13 +507,15 @@ def _subject_for(
     doc: _Document, tokens: Sequence[Token], mentions: list[Mention], target: Mention
 ) -> tuple[Mention, RelationCues, float, str, bool] | None:
     """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
-    from earlier sentences, then the nearest after it."""
+    from earlier sentences (the most recently named first), then the nearest after it."""
     siblings = _list_of(tokens, mentions, target)
     before = [m for m in mentions if m.last <= target.first and m not in siblings][::-1]
     after = [m for m in mentions if m.first >= target.last and m not in siblings]
-    topics = [t for t in doc.topics.values() if t.entity.iri != target.entity.iri]
+    topics = [t for t in reversed(doc.topics.values()) if t.entity.iri != target.entity.iri]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
         for named in group:
+            if named.first in doc.components and doc.lexicon.kinds.family(target.entity.kind) in _IMPLIED_FOR:
+                continue
             for subject in (named, _implied_therapy(doc, named, target)):
                 if subject is None or subject.entity.iri == target.entity.iri:
                     continue

@@ -48,7 +48,8 @@ class Mention:
     start: int
     end: int
     how: str
-    """How it was linked: "label", "synonym", "abbreviation", "anaphora", "words" (most content words of a label),
+    """How it was linked: "label", "synonym", "abbreviation", "anaphora", "use of" (the therapy with the cells named
+    after "the use of"), "words" (most content words of a label),
     "quote" (most content words of a curated quote that states it) or "proposed"."""
     surface: str
     hint: str | None = None
@@ -63,6 +64,8 @@ class Loose:
     entity: Entity
     how: str
     hint: str | None = None
+    variant: bool = False
+    """Written with an equivalent word in place of one of the label's (not counted for how rare a word is)."""
 
 
 @dataclass
@@ -146,28 +149,36 @@ class Lexicon:
         if 2 <= len(content) <= 10:
             self.loose.append(Loose(content, obj, "quote", predicate))
 
-    def loose_mentions(self, tokens: Sequence[Token], found: list[Mention]) -> list[Mention]:
+    def loose_mentions(
+        self, tokens: Sequence[Token], found: list[Mention], skip: frozenset[str] = frozenset()
+    ) -> list[Mention]:
         """Entities of the paraphrased kinds most of whose content words appear close together, at least one of
-        them rare among the labels and outside the mentions ``found``, which must not name them already."""
+        them rare among the labels and outside the mentions ``found``, which must not name them already. Words in
+        ``skip`` (as written, lower case) stand for no content word."""
         named = {m.entity.iri for m in found}
         inside = {k for m in found for k in range(m.first, m.last)}
         where: dict[str, list[int]] = {}
         for i, t in enumerate(tokens):
-            if t.is_word:
+            if t.is_word and t.text.lower() not in skip:
                 where.setdefault(t.stem, []).append(i)
         frequency: dict[str, int] = {}
         for entry in self.loose:
-            for c in entry.content if entry.how == "words" else ():
+            for c in entry.content if entry.how == "words" and not entry.variant else ():
                 frequency[c] = frequency.get(c, 0) + 1
         hits: list[tuple[float, Mention]] = []
+        placed: dict[str, list[int]] = {}
         for entry in self.loose:
             content, entity = entry.content, entry.entity
             if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
                 continue
-            found_at = {c: _place(c, where) for c in content}
-            places = {c: at for c, at in found_at.items() if at is not None}
+            for c in content:
+                if c not in placed:
+                    placed[c] = _places(c, where)  # once per sentence: labels share many words
             need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
-            if len(places) < need or max(places.values()) - min(places.values()) > len(content) + 3:
+            if sum(1 for c in content if placed[c]) < need:
+                continue
+            places = _closest({c: placed[c] for c in content})
+            if max(places.values()) - min(places.values()) > len(content) + 3:
                 continue
             if not any(frequency.get(c, 0) <= 2 and i not in inside for c, i in places.items()):
                 continue
@@ -220,17 +231,27 @@ class Lexicon:
         return best
 
 
-def _place(stem: str, where: dict[str, list[int]]) -> int | None:
-    """Where a content stem first occurs in the sentence: as it is, or as a word that shares its first five or more
+def _places(stem: str, where: dict[str, list[int]]) -> list[int]:
+    """Where a content stem occurs in the sentence: as it is, or as a word that shares its first five or more
     letters and differs only at the end ("reduct" of reduction, "reduc" of reduce)."""
     if stem in where:
-        return where[stem][0]
+        return where[stem]
     if len(stem) < 5:
-        return None
-    near = [
+        return []
+    return sorted(
         i for s, places in where.items() if len(s) >= 5 and (s.startswith(stem) or stem.startswith(s)) for i in places
-    ]
-    return min(near) if near else None
+    )
+
+
+def _closest(found: dict[str, list[int]]) -> dict[str, int]:
+    """One occurrence of each stem found, the occurrences closest together (a word the sentence repeats, such as
+    "cells", counts where the other words are, not where it first occurs)."""
+    best: dict[str, int] = {}
+    for anchor in sorted({i for places in found.values() for i in places}):
+        pick = {c: min(places, key=lambda i: (abs(i - anchor), i)) for c, places in found.items() if places}
+        if not best or max(pick.values()) - min(pick.values()) < max(best.values()) - min(best.values()):
+            best = pick
+    return best
 
 
 def _mention(entity: Entity, tokens: Sequence[Token], first: int, last: int, how: str) -> Mention:

@@ -103,20 +103,23 @@ class Phrase:
 
     text: str
     stems: tuple[str | None, ...]
+    loose: bool = False
+    """Words of five letters or more also match a word that shares its stem's start ("regulat" matches "regulates",
+    stemmed "regul", and "minimi" matches "minimizes", stemmed "minimiz"), as the lexicon places paraphrases."""
 
 
-def phrase(text: str) -> Phrase:
+def phrase(text: str, loose: bool = False) -> Phrase:
     parts: list[str | None] = []
     for piece in text.split():
         if piece == "...":
             parts.append(None)
         else:
             parts.extend(t.stem for t in tokenize(piece))
-    return Phrase(text, tuple(parts))
+    return Phrase(text, tuple(parts), loose)
 
 
-def phrases(texts: Iterable[str]) -> tuple[Phrase, ...]:
-    return tuple(phrase(t) for t in texts)
+def phrases(texts: Iterable[str], loose: bool = False) -> tuple[Phrase, ...]:
+    return tuple(phrase(t, loose) for t in texts)
 
 
 def find(cue: Phrase, tokens: Sequence[Token], lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
@@ -124,13 +127,13 @@ def find(cue: Phrase, tokens: Sequence[Token], lo: int = 0, hi: int | None = Non
     hi = len(tokens) if hi is None else hi
     found = []
     for i in range(lo, hi):
-        end = _match(cue.stems, tokens, i, hi)
+        end = _match(cue.stems, tokens, i, hi, cue.loose)
         if end is not None:
             found.append((i, end))
     return found
 
 
-def _match(stems: tuple[str | None, ...], tokens: Sequence[Token], i: int, hi: int) -> int | None:
+def _match(stems: tuple[str | None, ...], tokens: Sequence[Token], i: int, hi: int, loose: bool) -> int | None:
     if not stems:
         return i
     head, rest = stems[0], stems[1:]
@@ -143,10 +146,14 @@ def _match(stems: tuple[str | None, ...], tokens: Sequence[Token], i: int, hi: i
         for gap in range(0, 5):
             if i + gap > hi:
                 break
-            found = _match(rest, tokens, i + gap, hi)
+            found = _match(rest, tokens, i + gap, hi, loose)
             if found is not None and found > i + gap:
                 return found
         return None
-    if i < hi and tokens[i].stem == head:
-        return _match(rest, tokens, i + 1, hi)
+    if i < hi and (tokens[i].stem == head or (loose and _shares_start(tokens[i].stem, head))):
+        return _match(rest, tokens, i + 1, hi, loose)
     return None
+
+
+def _shares_start(word: str, cue: str) -> bool:
+    return len(cue) >= 5 and len(word) >= 5 and (word.startswith(cue) or cue.startswith(word))

@@ -28,6 +28,7 @@ from kg.execution.confine import Guard
 from kg.execution.executor import Executor
 from kg.execution.pool import SandboxPool
 from kg.graphql.context import Context, Services
+from kg.graphql.recorded_sizes import read as read_sizes
 from kg.graphql.survey import measure
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.metrics import RELOADS, metrics_text
@@ -234,6 +235,11 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         cache_bytes=settings.cache_bytes // 4,
         check_timeout=settings.graphql_check_timeout,
     )
+    on_disk = settings.store_dir if settings.store_dir and not settings.sparql_url else None
+    recorded = read_sizes(on_disk, executor.release) if on_disk is not None else None
+    if recorded is not None:  # measured by `kg build`
+        services.sizes = recorded
+        return services
     try:
         services.sizes = await measure(Context(services))  # the list lengths of this release, for the GraphQL cost
     except (

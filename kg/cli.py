@@ -560,6 +560,7 @@ def build_command(
 ) -> None:
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
     from kg.curation.validate import Options
+    from kg.graphql import recorded_sizes
 
     try:
         build.check_target(store)
@@ -581,7 +582,14 @@ def build_command(
     catalog = Catalog(settings.queries_dir)
     try:
         with progress("loading the store"):
-            record = build.build_store(data, settings.ontology_dir, store, catalog.get("entity_labels").text, catalog)
+            record = build.build_store(
+                data,
+                settings.ontology_dir,
+                store,
+                catalog.get("entity_labels").text,
+                catalog,
+                survey=lambda built: recorded_sizes.record(built, settings.queries_dir),
+            )
     except build.BuildError as exc:
         fail(str(exc))
     elapsed = time.perf_counter() - started

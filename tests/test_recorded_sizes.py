@@ -1,0 +1,86 @@
+"""`kg build` measures the GraphQL list sizes of the release once and keeps them beside the store (sizes.json), so
+`kg serve --store` does not survey the whole graph in every worker at start. The costs a server reports from the
+recorded sizes are the ones worked out by hand from the sources (five articles) and the same as a server that
+surveys the release itself; a file of another release is ignored, and one of this release is what is read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from kg.app import create_app
+from kg.graphql.recorded_sizes import SIZES_FILE, record
+from kg.queries.catalog import Catalog
+from kg.rdf.dataset import Dataset
+from kg.settings import Settings
+from kg.store.build import build_store
+
+SOURCES = 5  # the source articles 000 to 004
+QUERIES = [
+    "{ sources { id } }",
+    '{ entity(id: "kgr:lupus") { relations { relation } } }',
+    '{ entity(id: "kgr:lupus") { relations { node { relations { relation } } } } }',
+    "{ claims(first: 4) { edges { node { source { id } } } } sources { id } }",
+]
+
+
+@pytest.fixture(scope="module")
+def recorded(dataset: Dataset, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("recorded") / "kg"
+    catalog = Catalog(settings.queries_dir)
+    build_store(
+        dataset,
+        settings.ontology_dir,
+        target,
+        catalog.get("entity_labels").text,
+        catalog,
+        survey=lambda built: record(built, settings.queries_dir),
+    )
+    return target
+
+
+def costs(settings: Settings) -> list[int]:
+    with TestClient(create_app(settings)) as client:
+        found = []
+        for query in QUERIES:
+            body = client.post("/graphql", json={"query": query}, headers={"X-KG-Debug": "1"}).json()
+            assert "errors" not in body, body["errors"]
+            found.append(int(body["extensions"]["cost"]))
+        return found
+
+
+def test_the_build_records_the_sizes_of_its_release(recorded: Path) -> None:
+    sizes = json.loads((recorded / SIZES_FILE).read_text())
+    release = json.loads((recorded / "build.json").read_text())["release"]
+    assert sizes["release"] == release
+    assert sizes["counts"]["sources"] == SOURCES
+
+
+def test_recorded_sizes_give_the_costs_of_a_survey_at_start(recorded: Path, tmp_path: Path) -> None:
+    from_file = costs(Settings(store_dir=recorded))
+    assert from_file[0] == 1 + SOURCES  # by hand: the list 1, each source 1
+    unrecorded = tmp_path / "kg"
+    unrecorded.mkdir()
+    for item in recorded.iterdir():  # the same store without its sizes.json: surveyed at start
+        if item.name != SIZES_FILE:
+            (unrecorded / item.name).symlink_to(item)
+    assert costs(Settings(store_dir=unrecorded)) == from_file
+
+
+def test_the_recorded_file_is_what_is_read_and_only_for_its_release(recorded: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "kg"
+    copy.mkdir()
+    for item in recorded.iterdir():
+        if item.name != SIZES_FILE:
+            (copy / item.name).symlink_to(item)
+    sizes = json.loads((recorded / SIZES_FILE).read_text())
+    sizes["counts"]["sources"] = 50  # not this graph's count: seen only if the file is read
+    (copy / SIZES_FILE).write_text(json.dumps(sizes))
+    assert costs(Settings(store_dir=copy))[0] == 1 + 50
+    (copy / SIZES_FILE).write_text(json.dumps(sizes | {"release": "another"}))
+    assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
+    (copy / SIZES_FILE).write_text("{not json")
+    assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES

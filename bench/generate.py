@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.graphql import recorded_sizes
+from kg.graphql import recorded
 from kg.namespaces import GRAPH, KGR, PREFIXES, SCAD
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset, read_sources
@@ -185,7 +185,7 @@ def build(store: Path, nquads: Path) -> dict[str, object]:
     catalog = Catalog(settings.queries_dir)
     data = Dataset(files=ontology.files, quads=ontology.quads)
     labels = catalog.get("entity_labels").text
-    survey = partial(recorded_sizes.record, queries_dir=settings.queries_dir)
+    survey = partial(recorded.record, queries_dir=settings.queries_dir)
     return build_store(data, settings.ontology_dir, store, labels, catalog, [nquads], survey)
 
 

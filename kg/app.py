@@ -28,7 +28,7 @@ from kg.execution.confine import Guard
 from kg.execution.executor import Executor
 from kg.execution.pool import SandboxPool
 from kg.graphql.context import Context, Services
-from kg.graphql.recorded_sizes import read as read_sizes
+from kg.graphql.recorded import read as read_sizes
 from kg.graphql.survey import measure
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.metrics import RELOADS, metrics_text
@@ -48,6 +48,7 @@ from kg.web.pages.render import HERE
 from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.reload import Busy, Follower, current_release, forget, validated
+from kg.web.search_path import SearchPath
 from kg.web.sparql import sparql
 from kg.web.trapi import meta_knowledge_graph, trapi_query
 
@@ -396,6 +397,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_headers=["Accept", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "X-KG-Release"],
         ),
+        Middleware(SearchPath, document=(settings.queries_dir / "graphql" / "search.graphql").read_text("utf-8")),
     ]
     return Starlette(
         debug=settings.debug,

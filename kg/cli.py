@@ -560,7 +560,7 @@ def build_command(
 ) -> None:
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
     from kg.curation.validate import Options
-    from kg.graphql import recorded_sizes
+    from kg.graphql import recorded
 
     try:
         build.check_target(store)
@@ -588,7 +588,7 @@ def build_command(
                 store,
                 catalog.get("entity_labels").text,
                 catalog,
-                survey=lambda built: recorded_sizes.record(built, settings.queries_dir),
+                survey=lambda built: recorded.record(built, settings.queries_dir),
             )
     except build.BuildError as exc:
         fail(str(exc))

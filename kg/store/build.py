@@ -107,7 +107,7 @@ def build_store(
     files are bulk-loaded too, streamed from disk rather than parsed into memory first (the synthetic graphs of
     bench/generate.py, 10M triples and more); their hashes join the build record's. ``survey`` is called on the
     finished store directory before it is installed, to write what is measured once per release beside it (kg build
-    records the GraphQL sizes there: kg.graphql.recorded_sizes)."""
+    records the GraphQL sizes there: kg.graphql.recorded)."""
     check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

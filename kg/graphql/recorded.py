@@ -1,9 +1,11 @@
-"""The GraphQL sizes of an on-disk release, measured once by `kg build` and kept beside the store (``sizes.json``), so
-`kg serve --store` reads them at start instead of surveying the whole graph in every worker (at 1M triples the
-survey reads every claim and takes seconds; at 10M, minutes and gigabytes).
+"""What `kg build` works out once for the GraphQL layer and keeps beside an on-disk store:
 
-The file names the release it was measured on; a file of another release, or one that cannot be read, is ignored
-(the release is then surveyed at start, as without the file)."""
+- the list sizes of the release (``sizes.json``), so `kg serve --store` reads them at start instead of surveying
+  the whole graph in every worker (at 1M triples the survey reads every claim and takes a minute or more; at 10M,
+  many minutes and gigabytes). The file names the release it was measured on; a file of another release, or one
+  that cannot be read, is ignored (the release is then surveyed at start, as without the file);
+- the head of each labelled entity's card (kind and preferred label, as the card builder of kg.graphql.context
+  makes them), in the label index, so the search document is answered from the index alone (kg.web.search_path)."""
 
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ from kg.graphql.survey import measure
 from kg.queries.catalog import Catalog
 from kg.settings import Settings
 from kg.store.backends import EmbeddedBackend, open_store_dir
-from kg.store.labels import LabelIndex
+from kg.store.labels import LABELS_FILE, LabelIndex
 
 SIZES_FILE = "sizes.json"
-log = logging.getLogger("kg.graphql.recorded_sizes")
+log = logging.getLogger("kg.graphql.recorded")
 
 
 def to_json(sizes: Sizes, release: str) -> str:
@@ -64,7 +66,8 @@ def read(store_dir: Path, release: str) -> Sizes | None:
 
 
 def record(store_dir: Path, queries_dir: Path) -> None:
-    """Survey the store built at ``store_dir`` (read-only, in this process) and write its sizes beside it."""
+    """Survey the store built at ``store_dir`` (read-only, in this process) and write its sizes and card heads beside
+    it."""
     store, build = open_store_dir(store_dir)
     release = str(build["release"])
     backend = EmbeddedBackend(store, release)
@@ -72,15 +75,28 @@ def record(store_dir: Path, queries_dir: Path) -> None:
     settings = Settings(query_timeout=24 * 3600, cache_entries=0, queries_dir=queries_dir)
     executor = Executor(backend, settings)
     catalog = Catalog(queries_dir)
-    sizes = asyncio.run(_measure(executor, catalog))
+    labels = LabelIndex(store_dir / LABELS_FILE) if (store_dir / LABELS_FILE).is_file() else None
+    sizes = asyncio.run(_measure(executor, catalog, labels))
     (store_dir / SIZES_FILE).write_text(to_json(sizes, release), encoding="utf-8")
+    if labels is not None:
+        labels.connection.close()
     backend.close()
 
 
-async def _measure(executor: Executor, catalog: Catalog) -> Sizes:
+HEADS_AT_ONCE = 500
+"""Cards built per store query when the heads are recorded."""
+
+
+async def _measure(executor: Executor, catalog: Catalog, labels: LabelIndex | None) -> Sizes:
     rows, _ = await executor.select(catalog.get("class_kinds").text)
     kinds = {r["class"].value: r["kind"].value.rsplit("#", 1)[-1] for r in rows}
-    services = Services(
-        executor=executor, catalog=catalog, labels=LabelIndex(), kinds=kinds
-    )  # the survey reads no labels
-    return await measure(Context(services))
+    services = Services(executor=executor, catalog=catalog, labels=labels or LabelIndex(), kinds=kinds)
+    sizes = await measure(Context(services))
+    if labels is not None:
+        entities = labels.entities()
+        heads = []
+        for start in range(0, len(entities), HEADS_AT_ONCE):
+            cards = await Context(services).cards.load_many(entities[start : start + HEADS_AT_ONCE])
+            heads += [(card.iri, card.kind, card.label) for card in cards if card is not None]
+        labels.record_heads(heads)
+    return sizes

@@ -12,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from kg.app import create_app
-from kg.graphql.recorded_sizes import SIZES_FILE, record
+from kg.graphql.recorded import SIZES_FILE, record
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.settings import Settings
@@ -59,7 +59,7 @@ def test_the_build_records_the_sizes_of_its_release(recorded: Path) -> None:
     assert sizes["counts"]["sources"] == SOURCES
 
 
-def test_recorded_sizes_give_the_costs_of_a_survey_at_start(recorded: Path, tmp_path: Path) -> None:
+def test_recorded_give_the_costs_of_a_survey_at_start(recorded: Path, tmp_path: Path) -> None:
     from_file = costs(Settings(store_dir=recorded))
     assert from_file[0] == 1 + SOURCES  # by hand: the list 1, each source 1
     unrecorded = tmp_path / "kg"
@@ -84,3 +84,36 @@ def test_the_recorded_file_is_what_is_read_and_only_for_its_release(recorded: Pa
     assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
     (copy / SIZES_FILE).write_text("{not json")
     assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
+
+
+SEARCH = (Path(__file__).resolve().parent.parent / "queries" / "graphql" / "search.graphql").read_text()
+TEXTS = ["lup", "lupus", "LUPUS", "sc", "stem cell", "ms", "marrow", "t", "arthritis", "zzzz", " lupus ", "é", ""]
+
+
+def test_the_search_document_is_answered_from_the_index_as_graphql_answers_it(recorded: Path) -> None:
+    """Each answer equals GraphQL's own for the same search (the document with a trailing space, which only GraphQL
+    answers: an independent path through the schema, the card loader and the store), and needs no store query."""
+    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+        executor = client.app.state.executor  # type: ignore[attr-defined]
+        for text in TEXTS:
+            for variables in ({"text": text}, {"text": text, "first": 3}, {"text": text, "first": 0}):
+                asked = executor.store_queries
+                fast = client.post("/graphql", json={"query": SEARCH, "variables": variables})
+                assert executor.store_queries == asked, variables  # answered from the label index
+                slow = client.post("/graphql", json={"query": SEARCH + " ", "variables": variables})
+                assert fast.status_code == slow.status_code == 200
+                assert fast.json() == slow.json(), variables
+                assert fast.headers["content-type"] == slow.headers["content-type"]
+        found = client.post("/graphql", json={"query": SEARCH, "variables": {"text": "lupus"}}).json()
+        assert "https://w3id.org/scad/id/lupus" in [h["entity"]["id"] for h in found["data"]["search"]]
+
+
+def test_searches_graphql_would_refuse_or_shape_otherwise_are_left_to_it(recorded: Path) -> None:
+    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+        for variables in ({"text": "x" * 201}, {"text": "lup", "first": -1}, {"text": "lup", "first": None}, {}):
+            fast = client.post("/graphql", json={"query": SEARCH, "variables": variables})
+            slow = client.post("/graphql", json={"query": SEARCH + " ", "variables": variables})
+            assert fast.status_code == slow.status_code and fast.json() == slow.json(), variables
+        for variables in ({"text": "x" * 201}, {"text": "lup", "first": -1}):
+            errors = client.post("/graphql", json={"query": SEARCH, "variables": variables}).json()["errors"]
+            assert errors and ("200 characters" in errors[0]["message"] or "page size" in errors[0]["message"])

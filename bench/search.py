@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from pathlib import Path
 import httpx
 from graphql_cards import CARD, SEARCH, diseases, prefixes
 from pages import KGR, entities
-from run import HOST, OUT, QUERIES, ROOT, free_port, prepare_store, start, stop, wait_up, wrk
+from run import HOST, OUT, QUERIES, ROOT, free_port, prepare_store, stop, wait_up, wrk
 
 Request = tuple[str, str, str, str]
 """method, path, Accept or Content-Type header, body."""
@@ -75,8 +76,9 @@ def serve(store_dir: Path, code: Path | None) -> tuple[subprocess.Popen[bytes], 
     env = {"KG_CACHE_ENTRIES": "0", "KG_QUERY_TIMEOUT": "30", "KG_ACCESS_LOG": "false"}
     if code is not None:
         env |= {"PYTHONPATH": str(code), "KG_QUERIES_DIR": str(code / "queries")}
-    process = start(
-        [sys.executable, "-m", "kg", "serve", "--store", str(store_dir), "--port", str(port), "--workers", "2"], env
+    command = [sys.executable, "-m", "kg", "serve", "--store", str(store_dir), "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(  # run from the checkout served: `python -m` puts the working directory first
+        command, cwd=code or ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     base = f"http://{HOST}:{port}"
     wait_up(base + "/healthz", 600)

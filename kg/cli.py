@@ -612,8 +612,6 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve SPARQL, the named queries and the API over HTTP (embedded store by default)."""
-    from kg.curation.validate import Options, validate
-
     overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
     settings = Settings(**cast(dict[str, Any], {k: v for k, v in overrides.items() if v is not None}))
     _port_is_free(settings.host, settings.port)
@@ -628,6 +626,7 @@ def serve_command(
         backend, release = f"on-disk store {shown(settings.store_dir)}", str(record["release"])
         checked = "done by kg build"
     else:
+        from kg.curation.validate import Options, validate  # only here: a built store was validated by kg build
         from kg.web.reload import relocate, serve_snapshots
 
         settings = serve_snapshots(settings)  # the workers load exactly the copy validated here

@@ -117,3 +117,28 @@ def test_searches_graphql_would_refuse_or_shape_otherwise_are_left_to_it(recorde
         for variables in ({"text": "x" * 201}, {"text": "lup", "first": -1}):
             errors = client.post("/graphql", json={"query": SEARCH, "variables": variables}).json()["errors"]
             assert errors and ("200 characters" in errors[0]["message"] or "page size" in errors[0]["message"])
+
+
+def test_hostile_search_bodies_get_the_answers_graphql_gives(recorded: Path) -> None:
+    """Bodies the fast path must not answer itself: each gets what GraphQL's view gives the same body with the
+    document changed (a 4xx or an error naming the problem), never a 5xx."""
+    deep = "[" * 3000 + "]" * 3000
+    bodies = [
+        (json.dumps({"query": SEARCH, "variables": {"text": "\ud800"}}), True),  # a lone surrogate, escaped
+        ('{"query": ' + json.dumps(SEARCH) + ', "variables": {"text": ' + deep + "}}", True),
+        (json.dumps({"query": SEARCH, "variables": {"text": 5}}), True),
+        (json.dumps({"query": SEARCH, "variables": {"text": "lup", "first": "3"}}), True),
+        (json.dumps({"query": SEARCH, "variables": {"text": "lup"}, "operationName": "Other"}), True),
+        (b'{"query": "\xff"}', False),
+    ]
+    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+        for body, comparable in bodies:
+            fast = client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+            assert fast.status_code < 500, body
+            if comparable:
+                text = body if isinstance(body, str) else body.decode()
+                slow_body = text.replace(json.dumps(SEARCH), json.dumps(SEARCH + " "))
+                slow = client.post("/graphql", content=slow_body, headers={"Content-Type": "application/json"})
+                assert fast.status_code == slow.status_code, body[:80]
+                if fast.headers["content-type"].startswith("application/json"):
+                    assert "errors" in fast.json() and "errors" in slow.json(), body[:80]

@@ -88,7 +88,7 @@ class SearchPath:
         """The JSON answer to ``body`` if it is the search document with variables the field accepts as given."""
         try:
             request = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # GraphQL's view says what is wrong with it
             return None
         if not isinstance(request, dict) or request.get("query") != self.document:
             return None
@@ -101,7 +101,7 @@ class SearchPath:
         if not isinstance(variables, dict) or set(variables) - {"text", "first"}:
             return None
         text, first = variables.get("text"), variables.get("first", 10)  # the document's default
-        if not isinstance(text, str) or len(text) > TEXT_LIMIT:
+        if not isinstance(text, str) or len(text) > TEXT_LIMIT or not _utf8(text):
             return None
         if isinstance(first, bool) or not isinstance(first, int) or not 0 <= first <= MAX_PAGE:
             return None
@@ -117,6 +117,15 @@ class SearchPath:
             found.append({"match": Match(hit.match).name, "matched": hit.label, "entity": entity})
         answer = {"data": {"search": found}, "extensions": {"release": release}}
         return json.dumps(answer, separators=(",", ":")).encode()
+
+
+def _utf8(text: str) -> bool:
+    """Whether ``text`` is UTF-8 text (no lone surrogate, which the view refuses with 400)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _replay(body: bytes, pending: Message | None, receive: Receive) -> Receive:

@@ -3,11 +3,11 @@ as N-Quads in chunks and bulk-loaded by the build step of `kg build`; then `kg s
 
 - the build: wall time and peak memory of the whole process tree (PSS and RSS summed over the processes, polled
   from /proc every 0.25 s), beside the writing of the N-Quads file;
-- the server: ready time (start to the first 200 on /healthz: the store opened, the sandboxes started, the release
-  surveyed), the whole server's memory once every worker has settled (PSS summed over the supervisor, the workers
-  and their sandboxes, from /proc/PID/smaps_rollup, so the store's pages that the processes share count once), and
-  its peak under the `/sparql` benchmark of bench/run.py (point, 2-hop, label search, aggregate; distinct and
-  repeated; beside `oxigraph serve-read-only` on the same store), short runs.
+- the server: ready time (start to the first 200 on /healthz: the store opened, the sandboxes started, the sizes
+  recorded by the build read), the whole server's memory once every worker has settled (PSS summed over the
+  supervisor, the workers and their sandboxes, from /proc/PID/smaps_rollup, so the store's pages that the
+  processes share count once), and its peak under the `/sparql` benchmark of bench/run.py (point, 2-hop, label
+  search, aggregate; distinct and repeated; beside `oxigraph serve-read-only` on the same store), short runs.
 
     python bench/scale.py                              # 10M triples: build (unless built), serve, load
     python bench/scale.py --triples 1000000 --seconds 3

@@ -1,7 +1,7 @@
 """The search document (``queries/graphql/search.graphql``, what search-as-you-type sends) answered from the label
 index alone, on the event loop, before GraphQL: a few SQLite lookups, no store query and no thread hop, so a search
-never waits behind cards and pages being built (at 1M triples under mixed load it waited about 130 ms for a 2 ms
-answer).
+never waits behind cards and pages being built (at 1M triples under mixed load, bench/search.py, its p50 went
+from 90-240 ms to about 25-30 ms on a loaded two-core machine, for a label lookup of about 2 ms).
 
 The answer is the one the GraphQL ``search`` field gives: the same hits from the same index, each entity's kind and
 label as its card has them (recorded by `kg build` with the card builder itself: kg.graphql.recorded). Anything else

@@ -93,8 +93,9 @@ def wait_up(url: str, seconds: float = 60) -> float:
 
 
 def tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (workers, and the workers' sandboxes)."""
     pids = [pid]
-    for p in list(pids):
+    for p in pids:  # grows while it is walked, so grandchildren are reached too
         path = Path(f"/proc/{p}/task/{p}/children")
         if path.exists():
             pids += [int(c) for c in path.read_text().split()]

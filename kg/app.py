@@ -28,6 +28,7 @@ from kg.execution.confine import Guard
 from kg.execution.executor import Executor
 from kg.execution.pool import SandboxPool
 from kg.graphql.context import Context, Services
+from kg.graphql.recorded import read as read_sizes
 from kg.graphql.survey import measure
 from kg.graphql.view import GraphQLView, allowed_documents
 from kg.metrics import RELOADS, metrics_text
@@ -47,6 +48,7 @@ from kg.web.pages.render import HERE
 from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.reload import Busy, Follower, current_release, forget, validated
+from kg.web.search_path import SearchPath
 from kg.web.sparql import sparql
 from kg.web.trapi import meta_knowledge_graph, trapi_query
 
@@ -234,6 +236,11 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         cache_bytes=settings.cache_bytes // 4,
         check_timeout=settings.graphql_check_timeout,
     )
+    on_disk = settings.store_dir if settings.store_dir and not settings.sparql_url else None
+    recorded = read_sizes(on_disk, executor.release) if on_disk is not None else None
+    if recorded is not None:  # measured by `kg build`
+        services.sizes = recorded
+        return services
     try:
         services.sizes = await measure(Context(services))  # the list lengths of this release, for the GraphQL cost
     except (
@@ -390,6 +397,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_headers=["Accept", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "X-KG-Release"],
         ),
+        Middleware(SearchPath, document=(settings.queries_dir / "graphql" / "search.graphql").read_text("utf-8")),
     ]
     return Starlette(
         debug=settings.debug,

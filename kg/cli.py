@@ -560,6 +560,7 @@ def build_command(
 ) -> None:
     """Validate the Turtle files, then bulk-load them into an on-disk store with a build record."""
     from kg.curation.validate import Options
+    from kg.graphql import recorded
 
     try:
         build.check_target(store)
@@ -581,7 +582,14 @@ def build_command(
     catalog = Catalog(settings.queries_dir)
     try:
         with progress("loading the store"):
-            record = build.build_store(data, settings.ontology_dir, store, catalog.get("entity_labels").text, catalog)
+            record = build.build_store(
+                data,
+                settings.ontology_dir,
+                store,
+                catalog.get("entity_labels").text,
+                catalog,
+                survey=lambda built: recorded.record(built, settings.queries_dir),
+            )
     except build.BuildError as exc:
         fail(str(exc))
     elapsed = time.perf_counter() - started
@@ -604,8 +612,6 @@ def serve_command(
     ] = False,
 ) -> None:
     """Serve SPARQL, the named queries and the API over HTTP (embedded store by default)."""
-    from kg.curation.validate import Options, validate
-
     overrides = {"host": host, "port": port, "workers": workers, "store_dir": store, "sparql_url": sparql_url}
     settings = Settings(**cast(dict[str, Any], {k: v for k, v in overrides.items() if v is not None}))
     _port_is_free(settings.host, settings.port)
@@ -620,6 +626,7 @@ def serve_command(
         backend, release = f"on-disk store {shown(settings.store_dir)}", str(record["release"])
         checked = "done by kg build"
     else:
+        from kg.curation.validate import Options, validate  # only here: a built store was validated by kg build
         from kg.web.reload import relocate, serve_snapshots
 
         settings = serve_snapshots(settings)  # the workers load exactly the copy validated here

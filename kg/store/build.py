@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -33,6 +34,14 @@ def file_hashes(data: Dataset, root: Path) -> dict[str, str]:
             name = f.path.as_posix()
         hashes[name] = hashlib.sha256(f.text.encode("utf-8")).hexdigest()
     return dict(sorted(hashes.items()))
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def release_id(hashes: dict[str, str]) -> str:
@@ -83,12 +92,22 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def build_store(
-    data: Dataset, root: Path, target: Path, labels_query: str | None = None, catalog: Catalog | None = None
+    data: Dataset,
+    root: Path,
+    target: Path,
+    labels_query: str | None = None,
+    catalog: Catalog | None = None,
+    nquads: Sequence[Path] = (),
+    survey: Callable[[Path], None] | None = None,
 ) -> dict[str, object]:
     """Bulk-load the parsed files into a new on-disk store at ``target``, replacing a store there only once the new
     one is complete (in one step where the system allows). Never deletes what it did not make: a non-empty directory
     that is not a store is refused. On any failure (disk full, no permission) the partial build is removed and
-    BuildError says why. With ``catalog``, the VoID and examples graphs are added (kg.store.metadata)."""
+    BuildError says why. With ``catalog``, the VoID and examples graphs are added (kg.store.metadata). ``nquads``
+    files are bulk-loaded too, streamed from disk rather than parsed into memory first (the synthetic graphs of
+    bench/generate.py, 10M triples and more); their hashes join the build record's. ``survey`` is called on the
+    finished store directory before it is installed, to write what is measured once per release beside it (kg build
+    records the GraphQL sizes there: kg.graphql.recorded)."""
     check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,7 +115,9 @@ def build_store(
     except OSError as exc:
         raise BuildError(f"cannot write a store beside {target}: {exc.strerror or exc}") from None
     try:
-        record = _write(data, root, work, labels_query, catalog)
+        record = _write(data, root, work, labels_query, catalog, nquads)
+        if survey is not None:
+            survey(work)
         _install(work, target)
     except OSError as exc:
         shutil.rmtree(work, ignore_errors=True)
@@ -108,11 +129,13 @@ def build_store(
 
 
 def _write(
-    data: Dataset, root: Path, work: Path, labels_query: str | None, catalog: Catalog | None
+    data: Dataset, root: Path, work: Path, labels_query: str | None, catalog: Catalog | None, nquads: Sequence[Path]
 ) -> dict[str, object]:
-    hashes = file_hashes(data, root)
+    hashes = file_hashes(data, root) | {path.as_posix(): _file_hash(path) for path in nquads}
     store = ox.Store(str(work / "data"))
     store.bulk_extend(data.quads)
+    for path in nquads:
+        store.bulk_load(path=path, format=ox.RdfFormat.N_QUADS)
     if catalog is not None:
         store.extend(metadata_quads(store, catalog, release_id(hashes)))
     store.optimize()

@@ -68,6 +68,7 @@ class LabelIndex:
         uri = isinstance(path, str) and path.startswith("file:")
         self.connection = sqlite3.connect(str(path), check_same_thread=False, uri=uri)
         self.lock = threading.Lock()
+        self._has_heads: bool | None = None
 
     @classmethod
     def build(cls, rows: Iterable[tuple[str, str, str, bool]], path: Path | str = ":memory:") -> LabelIndex:
@@ -103,6 +104,41 @@ class LabelIndex:
             index.connection.close()
             raise LabelIndexError(f"label index {path} is corrupt ({verdict}); rebuild the store with `kg build`")
         return index
+
+    def record_heads(self, heads: Iterable[tuple[str, str, str]]) -> None:
+        """Keep (entity IRI, kind name, preferred label) of the entities that GraphQL shows as cards, as its card
+        builder made them when the release was built, so a search can be answered from this file alone."""
+        with self.lock, self.connection:
+            self.connection.execute(
+                "CREATE TABLE IF NOT EXISTS head (entity TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL)"
+            )
+            self.connection.execute("DELETE FROM head")
+            self.connection.executemany("INSERT INTO head (entity, kind, label) VALUES (?, ?, ?)", heads)
+        self._has_heads = True
+
+    def has_heads(self) -> bool:
+        """Whether the card heads were recorded (asked once: an index opened for serving is read-only)."""
+        if self._has_heads is None:
+            with self.lock:
+                found = self.connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'head'")
+                self._has_heads = found.fetchone() is not None
+        return self._has_heads
+
+    def heads(self, entities: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """Entity IRI -> (kind name, preferred label), for those of ``entities`` that have a card."""
+        wanted = list(dict.fromkeys(entities))
+        if not wanted:
+            return {}
+        with self.lock:
+            rows = self.connection.execute(
+                f"SELECT entity, kind, label FROM head WHERE entity IN ({','.join('?' * len(wanted))})", wanted
+            ).fetchall()
+        return {entity: (kind, label) for entity, kind, label in rows}
+
+    def entities(self) -> list[str]:
+        """Every entity with a label or synonym."""
+        with self.lock:
+            return [e for (e,) in self.connection.execute("SELECT DISTINCT entity FROM label ORDER BY entity")]
 
     def search(self, text: str, kinds: Sequence[str] = (), limit: int = 10) -> list[Hit]:
         folded = fold(text)

@@ -1,0 +1,144 @@
+"""`kg build` measures the GraphQL list sizes of the release once and keeps them beside the store (sizes.json), so
+`kg serve --store` does not survey the whole graph in every worker at start. The costs a server reports from the
+recorded sizes are the ones worked out by hand from the sources (five articles) and the same as a server that
+surveys the release itself; a file of another release is ignored, and one of this release is what is read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from kg.app import create_app
+from kg.graphql.recorded import SIZES_FILE, record
+from kg.queries.catalog import Catalog
+from kg.rdf.dataset import Dataset
+from kg.settings import Settings
+from kg.store.build import build_store
+
+SOURCES = 5  # the source articles 000 to 004
+QUERIES = [
+    "{ sources { id } }",
+    '{ entity(id: "kgr:lupus") { relations { relation } } }',
+    '{ entity(id: "kgr:lupus") { relations { node { relations { relation } } } } }',
+    "{ claims(first: 4) { edges { node { source { id } } } } sources { id } }",
+]
+
+
+@pytest.fixture(scope="module")
+def recorded(dataset: Dataset, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("recorded") / "kg"
+    catalog = Catalog(settings.queries_dir)
+    build_store(
+        dataset,
+        settings.ontology_dir,
+        target,
+        catalog.get("entity_labels").text,
+        catalog,
+        survey=lambda built: record(built, settings.queries_dir),
+    )
+    return target
+
+
+def costs(settings: Settings) -> list[int]:
+    with TestClient(create_app(settings)) as client:
+        found = []
+        for query in QUERIES:
+            body = client.post("/graphql", json={"query": query}, headers={"X-KG-Debug": "1"}).json()
+            assert "errors" not in body, body["errors"]
+            found.append(int(body["extensions"]["cost"]))
+        return found
+
+
+def test_the_build_records_the_sizes_of_its_release(recorded: Path) -> None:
+    sizes = json.loads((recorded / SIZES_FILE).read_text())
+    release = json.loads((recorded / "build.json").read_text())["release"]
+    assert sizes["release"] == release
+    assert sizes["counts"]["sources"] == SOURCES
+
+
+def test_recorded_give_the_costs_of_a_survey_at_start(recorded: Path, tmp_path: Path) -> None:
+    from_file = costs(Settings(store_dir=recorded))
+    assert from_file[0] == 1 + SOURCES  # by hand: the list 1, each source 1
+    unrecorded = tmp_path / "kg"
+    unrecorded.mkdir()
+    for item in recorded.iterdir():  # the same store without its sizes.json: surveyed at start
+        if item.name != SIZES_FILE:
+            (unrecorded / item.name).symlink_to(item)
+    assert costs(Settings(store_dir=unrecorded)) == from_file
+
+
+def test_the_recorded_file_is_what_is_read_and_only_for_its_release(recorded: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "kg"
+    copy.mkdir()
+    for item in recorded.iterdir():
+        if item.name != SIZES_FILE:
+            (copy / item.name).symlink_to(item)
+    sizes = json.loads((recorded / SIZES_FILE).read_text())
+    sizes["counts"]["sources"] = 50  # not this graph's count: seen only if the file is read
+    (copy / SIZES_FILE).write_text(json.dumps(sizes))
+    assert costs(Settings(store_dir=copy))[0] == 1 + 50
+    (copy / SIZES_FILE).write_text(json.dumps(sizes | {"release": "another"}))
+    assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
+    (copy / SIZES_FILE).write_text("{not json")
+    assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
+
+
+SEARCH = (Path(__file__).resolve().parent.parent / "queries" / "graphql" / "search.graphql").read_text()
+TEXTS = ["lup", "lupus", "LUPUS", "sc", "stem cell", "ms", "marrow", "t", "arthritis", "zzzz", " lupus ", "é", ""]
+
+
+def test_the_search_document_is_answered_from_the_index_as_graphql_answers_it(recorded: Path) -> None:
+    """Each answer equals GraphQL's own for the same search (the document with a trailing space, which only GraphQL
+    answers: an independent path through the schema, the card loader and the store), and needs no store query."""
+    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+        executor = client.app.state.executor  # type: ignore[attr-defined]
+        for text in TEXTS:
+            for variables in ({"text": text}, {"text": text, "first": 3}, {"text": text, "first": 0}):
+                asked = executor.store_queries
+                fast = client.post("/graphql", json={"query": SEARCH, "variables": variables})
+                assert executor.store_queries == asked, variables  # answered from the label index
+                slow = client.post("/graphql", json={"query": SEARCH + " ", "variables": variables})
+                assert fast.status_code == slow.status_code == 200
+                assert fast.json() == slow.json(), variables
+                assert fast.headers["content-type"] == slow.headers["content-type"]
+        found = client.post("/graphql", json={"query": SEARCH, "variables": {"text": "lupus"}}).json()
+        assert "https://w3id.org/scad/id/lupus" in [h["entity"]["id"] for h in found["data"]["search"]]
+
+
+def test_searches_graphql_would_refuse_or_shape_otherwise_are_left_to_it(recorded: Path) -> None:
+    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+        for variables in ({"text": "x" * 201}, {"text": "lup", "first": -1}, {"text": "lup", "first": None}, {}):
+            fast = client.post("/graphql", json={"query": SEARCH, "variables": variables})
+            slow = client.post("/graphql", json={"query": SEARCH + " ", "variables": variables})
+            assert fast.status_code == slow.status_code and fast.json() == slow.json(), variables
+        for variables in ({"text": "x" * 201}, {"text": "lup", "first": -1}):
+            errors = client.post("/graphql", json={"query": SEARCH, "variables": variables}).json()["errors"]
+            assert errors and ("200 characters" in errors[0]["message"] or "page size" in errors[0]["message"])
+
+
+def test_hostile_search_bodies_get_the_answers_graphql_gives(recorded: Path) -> None:
+    """Bodies the fast path must not answer itself: each gets what GraphQL's view gives the same body with the
+    document changed (a 4xx or an error naming the problem), never a 5xx."""
+    deep = "[" * 3000 + "]" * 3000
+    bodies = [
+        (json.dumps({"query": SEARCH, "variables": {"text": "\ud800"}}), True),  # a lone surrogate, escaped
+        ('{"query": ' + json.dumps(SEARCH) + ', "variables": {"text": ' + deep + "}}", True),
+        (json.dumps({"query": SEARCH, "variables": {"text": 5}}), True),
+        (json.dumps({"query": SEARCH, "variables": {"text": "lup", "first": "3"}}), True),
+        (json.dumps({"query": SEARCH, "variables": {"text": "lup"}, "operationName": "Other"}), True),
+        (b'{"query": "\xff"}', False),
+    ]
+    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+        for body, comparable in bodies:
+            fast = client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+            assert fast.status_code < 500, body
+            if comparable:
+                text = body if isinstance(body, str) else body.decode()
+                slow_body = text.replace(json.dumps(SEARCH), json.dumps(SEARCH + " "))
+                slow = client.post("/graphql", content=slow_body, headers={"Content-Type": "application/json"})
+                assert fast.status_code == slow.status_code, body[:80]
+                if fast.headers["content-type"].startswith("application/json"):
+                    assert "errors" in fast.json() and "errors" in slow.json(), body[:80]

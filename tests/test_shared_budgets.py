@@ -168,7 +168,7 @@ def test_shared_and_in_memory_budgets_keep_the_same_rules(tmp_path: Path) -> Non
     ):
         now[0] = 0.0
         first = budgets.admit("a")
-        budgets.admit("a")
+        second = budgets.admit("a")
         try:
             budgets.admit("a")
             raise AssertionError("a third query at once was admitted")
@@ -181,6 +181,7 @@ def test_shared_and_in_memory_budgets_keep_the_same_rules(tmp_path: Path) -> Non
             raise AssertionError("a client in debt was admitted")
         except Exception as exc:
             assert "KG_CLIENT_BUDGET" in str(exc) and getattr(exc, "retry_after", None) == 20
+        budgets.charge("a", second)  # 6 s - 8 s: 2 s in debt, running nothing
         for name in ("b", "c", "d"):  # a fourth client: "b" and "c" (full, idle) are forgotten, "a" (busy) is not
             budgets.charge(name, budgets.admit(name))
         try:
@@ -188,6 +189,12 @@ def test_shared_and_in_memory_budgets_keep_the_same_rules(tmp_path: Path) -> Non
             raise AssertionError("a client in debt was forgotten")
         except Exception as exc:
             assert "KG_CLIENT_BUDGET" in str(exc)
-        now[0] = 24.0  # 2 s refilled: "a" may ask again
+        now[0] = 24.0  # 2 s refilled: the bucket is empty, not yet above zero
+        try:
+            budgets.admit("a")
+            raise AssertionError("a client with an empty bucket was admitted")
+        except Exception as exc:
+            assert "KG_CLIENT_BUDGET" in str(exc)
+        now[0] = 25.0
         budgets.admit("a")
         budgets.close()

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import os
 import signal
+import sqlite3
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 from servers import kg_server, workers
 
+from kg.errors import BackendUnavailable
 from kg.execution.budget import Budgets, TooManyRequests
 from kg.execution.ledger import SharedBudgets
 
@@ -188,3 +191,43 @@ def test_shared_and_in_memory_budgets_keep_the_same_rules(tmp_path: Path) -> Non
         now[0] = 25.0
         budgets.admit("a")
         budgets.close()
+
+
+def test_a_locked_table_never_stalls_the_event_loop_and_loses_no_charge(tmp_path: Path) -> None:
+    """Another worker holds the table's write lock: an admission waits without blocking the event loop (a ticker
+    keeps running) and is answered 503 at the end; a charge made meanwhile is written once the lock is free, so the
+    query does not stay running."""
+    path = tmp_path / "budgets.sqlite3"
+    budgets = SharedBudgets(path, 60.0, 2, 10.0)
+    other = sqlite3.connect(path, isolation_level=None)
+
+    async def main() -> int:
+        ticket = await budgets.acquire("a", 1)
+        other.execute("BEGIN IMMEDIATE")  # the other worker's transaction
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticking = asyncio.create_task(ticker())
+        budgets.charge("a", ticket)  # cannot be written yet
+        with pytest.raises(BackendUnavailable, match="budgets is busy"):
+            await budgets.acquire("a", 1)
+        seen = ticks
+        other.execute("COMMIT")
+        for _ in range(200):  # the charge's retry writes it
+            if other.execute("SELECT COUNT(*) FROM running").fetchone() == (0,):
+                break
+            await asyncio.sleep(0.01)
+        ticking.cancel()
+        return seen
+
+    assert asyncio.run(main()) > 5  # the loop kept serving while the admission waited
+    assert other.execute("SELECT COUNT(*) FROM running").fetchone() == (0,)
+    (balance,) = other.execute("SELECT balance FROM client WHERE name = 'a'").fetchone()
+    assert balance < 60.0  # the query's time was taken from the bucket
+    budgets.close()
+    other.close()

@@ -84,10 +84,11 @@ def started_at(pid: int) -> int | None:
 
 def connect(path: Path) -> sqlite3.Connection:
     """The table of budgets at ``path``, made if it is not there (`kg serve` makes it before it starts the workers)."""
-    db = sqlite3.connect(path, timeout=0, isolation_level=None)  # never wait for the lock inside SQLite
+    db = sqlite3.connect(path, timeout=10, isolation_level=None)  # a worker starting may wait for the others
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = OFF")
     db.executescript(SCHEMA)
+    db.execute("PRAGMA busy_timeout = 0")  # serving, never wait for the lock inside SQLite (see admitted)
     return db
 
 

@@ -26,6 +26,7 @@ from kg import __version__
 from kg.errors import Forbidden, KgError
 from kg.execution.confine import Guard
 from kg.execution.executor import Executor
+from kg.execution.ledger import budgets_for
 from kg.execution.pool import SandboxPool
 from kg.graphql.context import Context, Services
 from kg.graphql.recorded import read as read_sizes
@@ -314,7 +315,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def _open_runtime(app: Starlette, loaded: Settings | None) -> str:
         backend = await asyncio.to_thread(open_backend, loaded or current_release(settings))
         pool = await sandbox_pool(backend, settings)
-        executor = Executor(backend, settings, _retirement(settings), pool)
+        executor = Executor(backend, settings, _retirement(settings), pool, app.state.budgets)
         executor.refusal = network_refusal(pool, settings)
         services = await graphql_services(executor, app.state.catalog, settings)
         previous: Executor | None = getattr(app.state, "executor", None)
@@ -335,6 +336,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.graphql = graphql
         app.state.editors = editors
         app.state.swap = lambda loaded=None: open_runtime(app, loaded)
+        app.state.budgets = budgets_for(settings)
         runtime = settings.runtime_dir
         follower = app.state.follower = None if runtime is None else Follower(runtime, app.state.swap, settings)
         await open_runtime(app)
@@ -349,6 +351,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             for old in retired:
                 await old.aclose()
             app.state.executor.backend.close()
+            app.state.budgets.close()
 
     editors = Editors(settings.assets_dir)
     graphql = GraphQLView(

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
     """Seconds an idle keep-alive connection stays open."""
     max_connections: Annotated[int, Field(ge=1)] = 1000
-    """Connections (and requests in progress) one worker serves at once; beyond, new ones get 503."""
+    """Connections one worker holds at once (idle keep-alive ones included; uvicorn's limit_concurrency), or requests
+    it runs at once: a request arriving while its worker is at the limit gets 503 with Retry-After, and its connection
+    is closed."""
     max_result_bytes: Annotated[int, Field(ge=1024)] = 64_000_000
     """Largest serialized answer."""
     max_query_depth: Annotated[int, Field(ge=8, le=2000)] = 400
@@ -94,9 +96,11 @@ class Settings(BaseSettings):
     """Serve client SPARQL even where the kernel cannot deny the sandboxes the network (no seccomp); SERVICE is then
     stopped by the lexical check alone. Off: such a server refuses client SPARQL (fail closed)."""
     client_budget: Annotated[float, Field(gt=0)] = 60.0
-    """Seconds of query time one client may use per minute (per HTTP worker); past it: 429 with Retry-After."""
+    """Seconds of query time one client may use per minute (one budget across the workers of `kg serve`); past it:
+    429 with Retry-After."""
     client_queries: Annotated[int, Field(ge=1)] = 2
-    """Client queries one client may run at once (per HTTP worker); more wait behind them, 429 if none ends in time."""
+    """Client queries one client may run at once (across the workers of `kg serve`); more wait behind them, 429 if
+    none ends in time."""
     trusted_proxies: list[str] = ["127.0.0.1"]
     """Addresses (or networks) of proxies whose X-Forwarded-For names the client; uvicorn's default."""
     cors_origins: list[str] = ["*"]
@@ -107,7 +111,8 @@ class Settings(BaseSettings):
     """One JSON line per request (request id, route, status, time)."""
     runtime_dir: Path | None = None
     """Set by `kg serve`: a folder its workers share, where a reload's stamp tells them all to swap in the new
-    release (kg.web.reload); unset: a reload swaps in the one process that validated it."""
+    release (kg.web.reload) and where they keep the clients' budgets (kg.execution.ledger); unset: a reload swaps in
+    the one process that validated it, and budgets are kept in memory."""
     retire_on_timeout: bool = False
     """Set by `kg serve`: a worker whose in-process query (named or GraphQL, never client SPARQL) outlived its
     deadline finishes its other requests and is replaced."""

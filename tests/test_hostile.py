@@ -251,3 +251,55 @@ def test_idle_connections_are_closed_after_the_keep_alive_timeout(server: tuple[
         while sock.recv(4096):  # the rest of the answer, then the server's close
             pass
         assert time.monotonic() - started < DEADLINE + 5  # KG_KEEP_ALIVE_TIMEOUT=1 for this server
+
+
+def exchange(port: int, sock: socket.socket | None = None) -> bytes:
+    """One GET /healthz on ``sock`` (a new connection if None) and everything the server sends until it closes the
+    connection or stops sending for a second."""
+    own = sock is None
+    sock = sock or socket.create_connection((HOST, port), timeout=10)
+    try:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        sock.settimeout(1)
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass
+        return answer
+    finally:
+        if own:
+            sock.close()
+
+
+def test_connections_past_the_limit_get_a_clear_503_and_the_server_serves_on() -> None:
+    """KG_MAX_CONNECTIONS=4 (uvicorn's limit_concurrency): uvicorn counts every connection the worker holds, idle
+    keep-alive ones and the asking one included, so with 4 idle connections open a request on a fifth, and on an
+    idle one too, is refused: 503, a problem document that names the setting, Retry-After, and the connection closed
+    (which frees its place). Once the idle connections close, the server answers again."""
+    env = {"KG_MAX_CONNECTIONS": "4", "KG_KEEP_ALIVE_TIMEOUT": "60", "KG_HEADER_TIMEOUT": "60"}
+    with kg_server(env=env) as s:
+        port = int(s.url.rsplit(":", 1)[1])
+        idle = [socket.create_connection((HOST, port), timeout=10) for _ in range(4)]
+        try:
+            time.sleep(0.5)  # the worker has accepted them
+            for answer in (exchange(port), exchange(port, idle[0])):
+                head, _, body = answer.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+                assert lines[0].startswith("HTTP/1.1 503"), answer[:200]
+                assert headers["retry-after"] == "1" and headers["connection"] == "close"
+                assert headers["content-type"] == "application/problem+json"
+                assert b"KG_MAX_CONNECTIONS" in body
+        finally:
+            for sock in idle:
+                sock.close()
+        answers = []
+        for _ in range(50):  # the worker notices the closed connections
+            answers.append(exchange(port))
+            if answers[-1].startswith(b"HTTP/1.1 200"):
+                break
+            time.sleep(0.1)
+        assert answers[-1].startswith(b"HTTP/1.1 200"), answers[-1][:200]
+        assert workers(s.process.pid)  # still serving, with its workers

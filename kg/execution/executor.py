@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 
 from kg.errors import BackendUnavailable, Forbidden, QuerySyntaxError, QueryTimeout
-from kg.execution.budget import Budgets
+from kg.execution.budget import Admission, Budgets
 from kg.execution.pool import SandboxPool, error_of
 from kg.execution.sandbox import FORMATS
 from kg.execution.serialize import Caps, format_for, serialize
@@ -126,6 +126,7 @@ class Executor:
         settings: Settings,
         retire: Callable[[], None] | None = None,
         pool: SandboxPool | None = None,
+        budgets: Admission | None = None,
     ) -> None:
         self.backend = backend
         self.settings = settings
@@ -133,7 +134,8 @@ class Executor:
         self.pool = pool
         self.refusal: str | None = None
         """Why client SPARQL is refused on this server (no kernel network guard, risk not accepted), if it is."""
-        self.budgets = Budgets(settings.client_budget, settings.client_queries)
+        self.budgets = budgets or Budgets(settings.client_budget, settings.client_queries)
+        """The clients' budgets: the app's (kept across reloads, shared by the workers of `kg serve`)."""
         self.caps = Caps(settings.max_rows, settings.max_result_bytes)
         entries = settings.cache_entries if backend.cacheable else 0
         self.cache = _Answers(entries, settings.cache_bytes, lambda answer: len(answer.body) + 200)

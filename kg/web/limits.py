@@ -4,6 +4,11 @@ long a client may take to send it (408), and the size of a body however it is fr
 uvicorn's httptools protocol keeps every header it is sent and waits for them without a deadline (only its h11
 protocol has a size cap), so ``LimitedHttpTools`` counts the bytes of the request line and headers as the parser
 hands them over and answers 431 as soon as they pass ``KG_MAX_HEADER_BYTES``, before buffering more.
+
+Past uvicorn's ``limit_concurrency`` (KG_MAX_CONNECTIONS) uvicorn answers a request with its own 503 (plain text, no
+``Retry-After``) when the worker holds that many connections, idle keep-alive ones and the request's own included, or
+runs that many requests; ``LimitedHttpTools`` answers it instead with a problem document that names the setting and
+``Retry-After``, and closes the connection as uvicorn does, which frees its place.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from functools import cache
 from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn._types import ASGI3Application, ASGIReceiveCallable, ASGISendCallable
+from uvicorn._types import Scope as AnyScope
+from uvicorn.protocols.http.flow_control import service_unavailable
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from kg.errors import PayloadTooLarge
 from kg.settings import Settings
@@ -85,6 +93,9 @@ class LimitedHttpTools(HttpToolsProtocol):
         self.reading_head = True  # whatever comes next on this connection is the head of the next request
         self.head_bytes = 0
         self.tail = b""
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
+        super()._start_asgi_task(cycle, too_many_connections if app is service_unavailable else app)
 
     def _refuse(self, status: int, reason: str, detail: str) -> None:
         self.refused = True
@@ -162,6 +173,23 @@ class BodyLimit:
 
 
 _HIGH_ESCAPE = re.compile(rb"%[89A-Fa-f]")
+
+
+async def too_many_connections(scope: AnyScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """uvicorn's answer past KG_MAX_CONNECTIONS, as a problem document with Retry-After."""
+    limit = _settings().max_connections
+    detail = (
+        f"this server process already holds {limit} connections or requests (KG_MAX_CONNECTIONS); retry in a second"
+    )
+    body = json.dumps({"type": "about:blank", "title": "Service Unavailable", "status": 503, "detail": detail}).encode()
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"1"),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def query_string_problem(query: bytes) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
+from kg.execution.ledger import LEDGER, connect
 from kg.metrics import MULTIPROC_ENV
 from kg.settings import Settings
 from kg.web.limits import LimitedHttpTools
@@ -43,6 +44,7 @@ def serve(settings: Settings, watch: bool = False) -> None:
     release)."""
     runtime = Path(tempfile.mkdtemp(prefix="kg-serve-"))
     settings = settings.model_copy(update={"runtime_dir": runtime})
+    connect(runtime / LEDGER).close()  # the workers' shared client budgets (kg.execution.ledger), made once here
     os.environ.update(environment(settings.model_copy(update={"retire_on_timeout": True})))
     metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
     os.environ[MULTIPROC_ENV] = metrics_dir  # worker metrics are merged when /metrics is read

@@ -30,7 +30,7 @@ from kg.execution.pool import SandboxPool
 from kg.graphql.context import Context, Services
 from kg.graphql.survey import measure
 from kg.graphql.view import GraphQLView, allowed_documents
-from kg.metrics import RELOADS, metrics_text
+from kg.metrics import RELOADS, metrics_text, share
 from kg.queries.catalog import Catalog, UnknownQuery
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
@@ -329,6 +329,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.editors = editors
         app.state.swap = lambda loaded=None: open_runtime(app, loaded)
         runtime = settings.runtime_dir
+        snapshots = None if runtime is None else share(runtime)  # this worker's numbers, for whichever is scraped
         follower = app.state.follower = None if runtime is None else Follower(runtime, app.state.swap, settings)
         await open_runtime(app)
         following = None if follower is None else asyncio.get_running_loop().create_task(follower.run())
@@ -342,6 +343,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             for old in retired:
                 await old.aclose()
             app.state.executor.backend.close()
+            if snapshots is not None:
+                snapshots.write()
 
     editors = Editors(settings.assets_dir)
     graphql = GraphQLView(

@@ -18,7 +18,7 @@ from pathlib import Path
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
-from kg.metrics import MULTIPROC_ENV
+from kg.metrics import share
 from kg.settings import Settings
 from kg.web.limits import LimitedHttpTools
 from kg.web.observability import configure_logging
@@ -44,8 +44,7 @@ def serve(settings: Settings, watch: bool = False) -> None:
     runtime = Path(tempfile.mkdtemp(prefix="kg-serve-"))
     settings = settings.model_copy(update={"runtime_dir": runtime})
     os.environ.update(environment(settings.model_copy(update={"retire_on_timeout": True})))
-    metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
-    os.environ[MULTIPROC_ENV] = metrics_dir  # worker metrics are merged when /metrics is read
+    snapshots = share(runtime)  # what the supervisor counts (the reloads it announces) is scraped with the rest
     configure_logging(access_log=settings.access_log)
     config = uvicorn.Config(
         "kg.app:create_app_from_environment",
@@ -76,5 +75,5 @@ def serve(settings: Settings, watch: bool = False) -> None:
         if watcher is not None:
             watcher.stopped.set()
         sock.close()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        snapshots.stop()
         shutil.rmtree(runtime, ignore_errors=True)

@@ -40,6 +40,7 @@ from kg.trapi.provider import Provider
 from kg.web import openapi
 from kg.web.editors.pages import Editors
 from kg.web.fastpath import FastPath
+from kg.web.hotpath import SparqlHotPath
 from kg.web.limits import BodyLimit
 from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
@@ -383,6 +384,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/trapi/meta_knowledge_graph", meta_knowledge_graph),
     ]
     middleware = [
+        Middleware(SparqlHotPath),  # queries from programs: ahead of the rest (kg.web.hotpath)
         Middleware(Observe),
         Middleware(BodyLimit, limit=settings.max_body_bytes),
         Middleware(FastPath),

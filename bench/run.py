@@ -4,6 +4,8 @@ each as distinct queries (every request a new query text) and as one repeated qu
 
     python bench/run.py                       # real graph and the synthetic 1M-triple graph
     python bench/run.py --graphs real --seconds 5
+    python bench/run.py --baseline /tmp/base    # also the `kg serve` of another checkout (git worktree add /tmp/base
+                                                # main), run side by side: a before/after in one run
 
 Needs wrk (Debian package) and the `oxigraph` server (PyPI). Every load loop is bounded by --seconds; only
 127.0.0.1 is targeted. The server runs with metrics on and the access log off (KG_ACCESS_LOG=false), as the
@@ -197,10 +199,36 @@ def wrk(base: str, script: Path, seconds: int, connections: int) -> tuple[float,
     return rps, p50, p99, errors
 
 
-def start(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cmd, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+def start_kg(store_dir: Path, port: int, workers: int, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
+    """`kg serve --store` of the checkout at ``cwd``, once it answers (stopped again if it never does)."""
+    kg = start(
+        [
+            sys.executable,
+            "-m",
+            "kg",
+            "serve",
+            "--store",
+            str(store_dir),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env={"KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", "KG_ACCESS_LOG": "false"},
+        cwd=cwd,
+    )
+    try:
+        wait_up(f"http://{HOST}:{port}/healthz", 300)  # at 1M on a loaded machine a worker takes over a minute
+    except BaseException:
+        stop(kg)
+        raise
+    return kg
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -216,22 +244,7 @@ def bench_graph(name: str, store_dir: Path, args: argparse.Namespace) -> GraphRe
     pick = samples(store_dir)
     kg_port, ox_port = free_port(), free_port()
     started = time.monotonic()
-    kg = start(
-        [
-            sys.executable,
-            "-m",
-            "kg",
-            "serve",
-            "--store",
-            str(store_dir),
-            "--port",
-            str(kg_port),
-            "--workers",
-            str(args.workers),
-        ],
-        env={"KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", "KG_ACCESS_LOG": "false"},
-    )
-    wait_up(f"http://{HOST}:{kg_port}/healthz")
+    kg = start_kg(store_dir, kg_port, args.workers)
     ready = time.monotonic() - started
     oxigraph = start(
         [
@@ -250,7 +263,12 @@ def bench_graph(name: str, store_dir: Path, args: argparse.Namespace) -> GraphRe
     kg_memory.start()
     ox_memory.start()
     servers = {"kg": (f"http://{HOST}:{kg_port}", "/sparql"), "oxigraph": (f"http://{HOST}:{ox_port}", "/query")}
+    baseline = None
     try:
+        if args.baseline is not None:
+            base_port = free_port()
+            baseline = start_kg(store_dir, base_port, args.workers, args.baseline)
+            servers = {"kg-baseline": (f"http://{HOST}:{base_port}", "/sparql"), **servers}
         for query, template in QUERIES.items():
             texts = [
                 template.format(entity=e, source=s, prefix=p)
@@ -274,6 +292,8 @@ def bench_graph(name: str, store_dir: Path, args: argparse.Namespace) -> GraphRe
         ox_memory.stop.set()
         stop(kg)
         stop(oxigraph)
+        if baseline is not None:
+            stop(baseline)
     result.kg_peak_pss_mb = round(kg_memory.peak_pss)
     result.kg_peak_rss_mb = round(kg_memory.peak_rss)
     result.oxigraph_peak_rss_mb = round(ox_memory.peak_rss)
@@ -283,8 +303,8 @@ def bench_graph(name: str, store_dir: Path, args: argparse.Namespace) -> GraphRe
 def table(results: list[GraphResult]) -> str:
     lines = [
         "| graph | query | mode | kg req/s | oxigraph req/s | ratio | kg p50 / p99 ms | oxigraph p50 / p99 ms "
-        "| errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| errors | baseline req/s, ratio, p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for g in results:
         by = {(r.server, r.query, r.mode): r for r in g.runs}
@@ -292,9 +312,16 @@ def table(results: list[GraphResult]) -> str:
             for mode in ("distinct", "repeated"):
                 a, b = by[("kg", query, mode)], by[("oxigraph", query, mode)]
                 ratio = a.requests_per_s / b.requests_per_s if b.requests_per_s else float("nan")
+                base = by.get(("kg-baseline", query, mode))
+                before = (
+                    f"{base.requests_per_s}, {base.requests_per_s / b.requests_per_s:.2f}, "
+                    f"{base.p50_ms} / {base.p99_ms}"
+                    if base is not None and b.requests_per_s
+                    else ""
+                )
                 lines.append(
                     f"| {g.graph} | {query} | {mode} | {a.requests_per_s} | {b.requests_per_s} | {ratio:.2f} | "
-                    f"{a.p50_ms} / {a.p99_ms} | {b.p50_ms} / {b.p99_ms} | {a.errors + b.errors} |"
+                    f"{a.p50_ms} / {a.p99_ms} | {b.p50_ms} / {b.p99_ms} | {a.errors + b.errors} | {before} |"
                 )
     lines.append("")
     for g in results:
@@ -349,6 +376,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/base main`) whose `kg serve` runs side by side",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench needs wrk: apt-get install wrk")

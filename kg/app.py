@@ -32,7 +32,7 @@ from kg.graphql.context import Context, Services
 from kg.graphql.recorded import read as read_sizes
 from kg.graphql.survey import measure
 from kg.graphql.view import GraphQLView, allowed_documents
-from kg.metrics import RELOADS, metrics_text
+from kg.metrics import RELOADS, metrics_text, share
 from kg.queries.catalog import Catalog, UnknownQuery
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
@@ -42,6 +42,7 @@ from kg.trapi.provider import Provider
 from kg.web import openapi
 from kg.web.editors.pages import Editors
 from kg.web.fastpath import FastPath
+from kg.web.hotpath import SparqlHotPath
 from kg.web.limits import BodyLimit
 from kg.web.named_queries import list_queries, run_query
 from kg.web.observability import Observe, configure_logging
@@ -338,6 +339,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.swap = lambda loaded=None: open_runtime(app, loaded)
         app.state.budgets = budgets_for(settings)
         runtime = settings.runtime_dir
+        snapshots = None if runtime is None else share(runtime)  # this worker's numbers, for whichever is scraped
         follower = app.state.follower = None if runtime is None else Follower(runtime, app.state.swap, settings)
         await open_runtime(app)
         following = None if follower is None else asyncio.get_running_loop().create_task(follower.run())
@@ -352,6 +354,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await old.aclose()
             app.state.executor.backend.close()
             app.state.budgets.close()
+            if snapshots is not None:
+                snapshots.write()
 
     editors = Editors(settings.assets_dir)
     graphql = GraphQLView(
@@ -390,6 +394,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/trapi/meta_knowledge_graph", meta_knowledge_graph),
     ]
     middleware = [
+        Middleware(SparqlHotPath),  # queries from programs: ahead of the rest (kg.web.hotpath)
         Middleware(Observe),
         Middleware(BodyLimit, limit=settings.max_body_bytes),
         Middleware(FastPath),

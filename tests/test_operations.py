@@ -6,7 +6,9 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from conftest import ROOT
+from prometheus_client.parser import text_string_to_metric_families
 from servers import kg_server, workers
 from starlette.testclient import TestClient
 
@@ -185,3 +188,47 @@ def test_a_reload_under_kg_serve_keeps_idle_keep_alive_connections(ontology: Pat
         assert workers(served.process.pid) == serving  # no worker was replaced
         connection.close()
     assert "restarting processes" not in log.read_text() and "retires" not in log.read_text()
+
+
+def scraped_readyz(url: str) -> float:
+    """The /readyz requests counted in one scrape of /metrics (over a new connection: any worker may answer)."""
+    families = text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=10).text)
+    requests = next(f for f in families if f.name == "kg_http_requests")
+    return sum(s.value for s in requests.samples if s.name.endswith("_total") and s.labels["route"] == "/readyz")
+
+
+def test_metrics_add_up_every_worker_and_keep_a_replaced_workers_counts() -> None:
+    """Requests served by each of two workers (the other one stopped meanwhile, so it cannot accept them) all appear
+    in a scrape answered by either worker, and are still there after one worker ended and was replaced."""
+    with kg_server("--workers", "2") as served:
+        deadline = time.monotonic() + 60
+        while len(workers(served.process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        first, second = sorted(workers(served.process.pid))
+        sent = {first: 7, second: 5}
+        for serving, idle in ((first, second), (second, first)):
+            os.kill(idle, signal.SIGSTOP)
+            try:
+                for _ in range(sent[serving]):
+                    assert httpx.get(f"{served.url}/readyz", timeout=10).status_code == 200
+            finally:
+                os.kill(idle, signal.SIGCONT)
+        total = sum(sent.values())
+
+        def settled() -> list[float]:
+            seen = [scraped_readyz(served.url) for _ in range(6)]
+            deadline = time.monotonic() + 15  # each worker writes its numbers about once a second
+            while set(seen) != {total} and time.monotonic() < deadline:
+                time.sleep(0.3)
+                seen = [scraped_readyz(served.url) for _ in range(6)]
+            return seen
+
+        assert settled() == [total] * 6
+        os.kill(first, signal.SIGTERM)  # it stops gracefully; the supervisor starts another
+        deadline = time.monotonic() + 60
+        while (first in workers(served.process.pid) or len(workers(served.process.pid)) < 2) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+        assert first not in workers(served.process.pid) and len(workers(served.process.pid)) == 2
+        assert settled() == [total] * 6

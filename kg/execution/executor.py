@@ -57,6 +57,8 @@ class Plan:
     """What relative IRIs in the query resolve against (the endpoint's URL)."""
     untrusted: bool = False
     """Client-written text: runs in a sandbox, under the client's budget."""
+    form: str | None = None
+    """SELECT, ASK, CONSTRUCT or DESCRIBE, read from the text when it is lexed for the plan (None if unreadable)."""
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,7 @@ class Executor:
             etag=f'"{self.release}-{digest[:20]}"',
             base_iri=base_iri,
             untrusted=untrusted,
+            form=form,
         )
 
     async def select(

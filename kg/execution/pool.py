@@ -27,7 +27,7 @@ from typing import Any
 from kg import errors
 from kg.errors import KgError, QueryTimeout
 from kg.execution.confine import Guard
-from kg.execution.sandbox import LENGTHS, RECEIVED, frame
+from kg.execution.sandbox import LENGTHS, frame
 from kg.metrics import QUERY_TIMEOUTS
 
 log = logging.getLogger("kg.execution.pool")
@@ -62,6 +62,16 @@ class Sandbox:
     """The engine said an allocation failed (Rust's message, before the backtrace that may follow)."""
     replaced: bool = False
     """The pool has ended this sandbox, or started its replacement; it must not be handed out (or replaced) again."""
+    receipts: int = -1
+    """The reading end of the pipe where the sandbox writes a byte for each request it has read whole (non-blocking,
+    read only after an answer or a failure, so a receipt never wakes the worker)."""
+
+    def take_receipts(self) -> int:
+        """How many receipts arrived since the last call (0 if none)."""
+        try:
+            return len(os.read(self.receipts, 65536))
+        except (BlockingIOError, OSError):
+            return 0
 
     @property
     def dead(self) -> bool:
@@ -81,6 +91,12 @@ class Sandbox:
         with contextlib.suppress(ProcessLookupError):
             self.process.kill()
 
+    def close_receipts(self) -> None:
+        if self.receipts >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.receipts)
+            self.receipts = -1
+
     async def end(self) -> None:
         """Kill the process and wait until it and its pipes are gone."""
         self.kill()
@@ -88,6 +104,7 @@ class Sandbox:
         if self.drain is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.drain, 5.0)
+        self.close_receipts()
 
 
 async def _read_frame(reader: asyncio.StreamReader, body_limit: int) -> tuple[dict[str, Any], bytes]:
@@ -131,20 +148,29 @@ class SandboxPool:
         return self.guard
 
     async def _spawn(self) -> Sandbox:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "kg.execution.sandbox",
-            env={name: value for name, value in os.environ.items() if not name.startswith("KG_")},  # no secrets
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        sandbox = Sandbox(process)
+        receipts, written = os.pipe()
+        os.set_blocking(receipts, False)
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "kg.execution.sandbox",
+                env={name: value for name, value in os.environ.items() if not name.startswith("KG_")},  # no secrets
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=(written,),
+            )
+        except BaseException:
+            os.close(receipts)
+            raise
+        finally:
+            os.close(written)
+        sandbox = Sandbox(process, receipts=receipts)
         sandbox.drain = asyncio.get_running_loop().create_task(sandbox.read_stderr())
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(frame(self.config, self.payload))
+            process.stdin.write(frame({**self.config, "receipts": written}, self.payload))
             await process.stdin.drain()
             ready, _ = await asyncio.wait_for(_read_frame(process.stdout, 0), START_SECONDS)
         except (OSError, ConnectionError, asyncio.IncompleteReadError, TimeoutError) as exc:
@@ -211,14 +237,11 @@ class SandboxPool:
             process = sandbox.process
             assert process.stdin is not None and process.stdout is not None
             try:
-                process.stdin.write(message)
-                await process.stdin.drain()
-                received = await asyncio.wait_for(process.stdout.readexactly(1), max(0.0, deadline - loop.time()))
-                if received != RECEIVED:
-                    raise ConnectionError(f"sandbox {process.pid} sent {received!r} instead of its receipt")
-                header, body = await asyncio.wait_for(
-                    _read_frame(process.stdout, self.body_limit), max(0.0, deadline - loop.time())
-                )
+                async with asyncio.timeout_at(deadline):  # one deadline for the whole hop (no task per read)
+                    process.stdin.write(message)
+                    await process.stdin.drain()
+                    header, body = await _read_frame(process.stdout, self.body_limit)
+                sandbox.take_receipts()
             except TimeoutError:
                 self._discard(sandbox)
                 self.kills += 1
@@ -227,8 +250,9 @@ class SandboxPool:
                 self._discard(sandbox)
                 raise
             except asyncio.IncompleteReadError as exc:
+                had_it = sandbox.take_receipts() > 0
                 self._discard(sandbox)
-                if exc.partial or exc.expected != 1 or resent:  # it had the query (or this is the second try)
+                if exc.partial or had_it or resent:  # it had the query (or this is the second try)
                     raise await self._failure(sandbox, what) from None
                 log.warning("sandbox %s ended before it received a query; sending the query to another", process.pid)
                 resent = True  # it ended before it had the whole request, so the query never ran: send it again

@@ -6,7 +6,8 @@ KG_MAX_ROWS and KG_MAX_RESULT_BYTES. The HTTP worker kills it at the deadline; a
 
 Frames on stdin and stdout: two big-endian 32-bit lengths, a JSON header, then a body of raw bytes. JSON (not
 pickle) so that nothing a sandbox sends can make the HTTP worker run code. Each request is acknowledged with one byte
-(``RECEIVED``) as soon as it has been read whole, so the pool knows whether a sandbox that ended had the query.
+(``RECEIVED``) as soon as it has been read whole, on a pipe of its own that the pool reads only after an answer or a
+failure (so a receipt costs no wake-up of the worker): the pool knows whether a sandbox that ended had the query.
 """
 
 from __future__ import annotations
@@ -100,9 +101,9 @@ def main() -> None:
     caps = Caps(int(config["max_rows"]), int(config["max_result_bytes"]))
     answers.write(frame({"ready": True, "guard": guard.mechanism, "detail": guard.detail}))
     answers.flush()
+    receipts = int(config["receipts"])
     while (request := read_frame(requests)) is not None:
-        answers.write(RECEIVED)
-        answers.flush()
+        os.write(receipts, RECEIVED)
         header, body = answer(store, request[0], caps)
         answers.write(frame(header, body))
         answers.flush()

@@ -9,6 +9,7 @@ the full stack would give, for a fraction of the work:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,6 +65,34 @@ async def _capture(
     return status, headers, b"".join(parts)
 
 
+async def replay(executor: Executor, scope: Scope, send: Send, last: Sequence[tuple[bytes, bytes]] = ()) -> int | None:
+    """Send the remembered answer of a repeated GET (200, or 304 when the client has it), with ``last`` headers
+    after the route's; the status sent, or None when this request is not one remembered."""
+    key = request_key(scope)
+    found = executor.answered(key) if key is not None else None
+    if found is None:
+        return None
+    answer, extra = found
+    etag = answer.etag.encode()
+    headers = [
+        (b"etag", etag),
+        (b"x-kg-release", executor.release.encode()),
+        (b"cache-control", b"public, no-cache"),
+        (b"vary", b"Accept, Origin"),  # as the full stack, where the CORS middleware adds Origin
+        *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()),
+    ]
+    if _conditional(scope, etag):
+        await _send(send, 304, [*headers, *last], b"")
+        return 304
+    headers += [
+        (b"content-type", answer.format.content_type.encode()),
+        (b"content-length", str(len(answer.body)).encode()),
+        *last,
+    ]
+    await _send(send, 200, headers, answer.body)
+    return 200
+
+
 class FastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,28 +108,8 @@ class FastPath:
         if scope["method"] == "POST" and scope["path"] == "/graphql":
             await self.graphql(executor, scope, receive, send)
             return
-        key = request_key(scope)
-        found = executor.answered(key) if key is not None else None
-        if found is None:
+        if await replay(executor, scope, send) is None:
             await self.app(scope, receive, send)
-            return
-        answer, extra = found
-        etag = answer.etag.encode()
-        headers = [
-            (b"etag", etag),
-            (b"x-kg-release", executor.release.encode()),
-            (b"cache-control", b"public, no-cache"),
-            (b"vary", b"Accept, Origin"),  # as the full stack, where the CORS middleware adds Origin
-            *((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()),
-        ]
-        if _conditional(scope, etag):
-            await _send(send, 304, headers, b"")
-            return
-        headers += [
-            (b"content-type", answer.format.content_type.encode()),
-            (b"content-length", str(len(answer.body)).encode()),
-        ]
-        await _send(send, 200, headers, answer.body)
 
     async def graphql(self, executor: Executor, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])

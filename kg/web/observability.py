@@ -62,6 +62,35 @@ def configure_logging(level: int = logging.INFO, access_log: bool = True) -> Non
     access.setLevel(logging.INFO if access_log else logging.WARNING)
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+
+
+def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
+    """The client's X-Request-Id when it is sane, else a new one."""
+    incoming = next((value for name, value in headers if name == b"x-request-id"), b"").decode("latin-1")
+    return incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def record(scope: Scope, status: int, seconds: float, request_id: str) -> None:
+    """Count one answered request in the metrics, and write its access log line."""
+    route = route_of(scope["path"])
+    REQUESTS.labels(route, scope["method"], str(status)).inc()
+    LATENCY.labels(route).observe(seconds)
+    if access.isEnabledFor(logging.INFO):
+        access.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": route,
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+                "client": (scope.get("client") or ("", 0))[0],
+            },
+        )
+
+
 class Observe:
     """Outermost middleware: request id (``X-Request-Id``, taken from the client when sane), timing, access log."""
 
@@ -73,8 +102,7 @@ class Observe:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if re.fullmatch(r"[A-Za-z0-9._\-]{1,64}", incoming) else uuid.uuid4().hex
+        request_id = request_id_of(scope["headers"])
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -87,20 +115,4 @@ class Observe:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            seconds = time.perf_counter() - started
-            route = route_of(scope["path"])
-            REQUESTS.labels(route, scope["method"], str(status)).inc()
-            LATENCY.labels(route).observe(seconds)
-            if access.isEnabledFor(logging.INFO):
-                access.info(
-                    "request",
-                    extra={
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "route": route,
-                        "status": status,
-                        "ms": round(seconds * 1000, 2),
-                        "client": (scope.get("client") or ("", 0))[0],
-                    },
-                )
+            record(scope, status, time.perf_counter() - started, request_id)

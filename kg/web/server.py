@@ -19,7 +19,7 @@ import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess
 
 from kg.execution.ledger import LEDGER, connect
-from kg.metrics import MULTIPROC_ENV
+from kg.metrics import share
 from kg.settings import Settings
 from kg.web.limits import LimitedHttpTools
 from kg.web.observability import configure_logging
@@ -46,8 +46,7 @@ def serve(settings: Settings, watch: bool = False) -> None:
     settings = settings.model_copy(update={"runtime_dir": runtime})
     connect(runtime / LEDGER).close()  # the workers' shared client budgets (kg.execution.ledger), made once here
     os.environ.update(environment(settings.model_copy(update={"retire_on_timeout": True})))
-    metrics_dir = tempfile.mkdtemp(prefix="kg-metrics-")
-    os.environ[MULTIPROC_ENV] = metrics_dir  # worker metrics are merged when /metrics is read
+    snapshots = share(runtime)  # what the supervisor counts (the reloads it announces) is scraped with the rest
     configure_logging(access_log=settings.access_log)
     config = uvicorn.Config(
         "kg.app:create_app_from_environment",
@@ -78,5 +77,5 @@ def serve(settings: Settings, watch: bool = False) -> None:
         if watcher is not None:
             watcher.stopped.set()
         sock.close()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        snapshots.stop()
         shutil.rmtree(runtime, ignore_errors=True)

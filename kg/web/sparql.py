@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import lru_cache
 from types import MappingProxyType
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
+from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from kg.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from kg.execution.executor import Answer, Executor, Plan
 from kg.queries.catalog import Catalog
 from kg.queries.formats import GRAPHS, Format, known, negotiate, parse_accept
-from kg.queries.text import lex, query_form
 from kg.settings import Settings
 from kg.store.metadata import DATASET, EXAMPLES_GRAPH, VOID_GRAPH
 from kg.web.editors.pages import Editors
@@ -60,11 +62,21 @@ async def protocol_params(request: Request, settings: Settings) -> list[tuple[st
     params = list(request.query_params.multi_items())
     if request.method != "POST":
         return params
-    media, _, rest = request.headers.get("content-type", "").partition(";")
-    media = media.strip().lower()
-    if media == "application/sparql-update":
+    content_type = request.headers.get("content-type", "")
+    refuse_update(content_type)
+    return body_params(params, content_type, await read_body(request, settings.max_body_bytes))
+
+
+def refuse_update(content_type: str) -> None:
+    """Before a POST body is read: an update body is refused."""
+    if content_type.partition(";")[0].strip().lower() == "application/sparql-update":
         raise Forbidden("this endpoint is read-only: SPARQL updates are refused")
-    body = await read_body(request, settings.max_body_bytes)
+
+
+def body_params(params: list[tuple[str, str]], content_type: str, body: bytes) -> list[tuple[str, str]]:
+    """The URL's ``params`` and those of a POST ``body`` of ``content_type``."""
+    media, _, rest = content_type.partition(";")
+    media = media.strip().lower()
     if media == FORM:
         return params + parse_qsl(decode(body, "the form body"), keep_blank_values=True)
     if media == "application/sparql-query":
@@ -90,7 +102,25 @@ def media_parameter(parameters: str, name: str) -> str | None:
 
 def endpoint_iri(request: Request) -> str | None:
     """The endpoint's own URL, the base IRI of its queries; None when the Host the client sent makes no IRI."""
-    endpoint = str(request.url.replace(query="", fragment=""))
+    return scope_endpoint_iri(request.scope)
+
+
+def scope_endpoint_iri(scope: Scope) -> str | None:
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    server = scope.get("server")
+    return _endpoint_iri(
+        scope["scheme"], host, None if server is None else tuple(server), scope.get("root_path", ""), scope["path"]
+    )
+
+
+@lru_cache(maxsize=256)
+def _endpoint_iri(
+    scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str, path: str
+) -> str | None:
+    """What Starlette's ``request.url`` is without its query, made once per host and path."""
+    headers = [] if host is None else [(b"host", host)]
+    scope: Scope = {"type": "http", "scheme": scheme, "path": path, "root_path": root_path, "query_string": b""}
+    endpoint = str(URL(scope={**scope, "headers": headers, "server": server}))
     try:
         return ox.NamedNode(endpoint).value
     except ValueError:
@@ -116,10 +146,8 @@ def not_modified(request: Request, etag: str, headers: Mapping[str, str]) -> Res
     return None
 
 
-async def sparql(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    executor: Executor = request.app.state.executor
-    params = await protocol_params(request, settings)
+def query_text(params: list[tuple[str, str]], method: str, settings: Settings) -> str | None:
+    """The one query of a request's parameters; None for a GET with none (the service description is wanted)."""
     names = [name for name, _ in params]
     if "update" in names and "query" in names:
         raise BadRequest("the request has both a 'query' and an 'update' parameter; give one operation")
@@ -129,34 +157,54 @@ async def sparql(request: Request) -> Response:
     if len(queries) > 1:
         raise BadRequest("give exactly one 'query' parameter")
     if not queries:
-        if request.method == "POST":
+        if method == "POST":
             raise BadRequest("no 'query' parameter in the request")
-        return await describe_service(request)
+        return None
     text = queries[0]
     if not text.strip():
         raise BadRequest("the 'query' parameter is empty")
     if len(text.encode("utf-8")) > settings.max_body_bytes:
         raise PayloadTooLarge(f"the query is longer than {settings.max_body_bytes} bytes (KG_MAX_BODY_BYTES)")
+    return text
+
+
+def client_plan(
+    executor: Executor,
+    text: str,
+    params: list[tuple[str, str]],
+    accept: str | None,
+    base_iri: str | None,
+    format_name: str | None,
+) -> Plan:
+    """The plan of a client's query (lexed once: the plan says its form)."""
+    return executor.plan(
+        text,
+        default_graphs=[v for n, v in params if n == "default-graph-uri"],
+        named_graphs=[v for n, v in params if n == "named-graph-uri"],
+        accept=accept,
+        format_name=format_name,
+        base_iri=base_iri,
+        untrusted=True,
+    )
+
+
+async def sparql(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    executor: Executor = request.app.state.executor
+    params = await protocol_params(request, settings)
+    text = query_text(params, request.method, settings)
+    if text is None:
+        return await describe_service(request)
     format_name = known([v for n, v in params if n == "format"])
+    accept, base_iri = request.headers.get("accept"), endpoint_iri(request)
 
     def plan(name: str | None) -> Plan:
-        return executor.plan(
-            text,
-            default_graphs=[v for n, v in params if n == "default-graph-uri"],
-            named_graphs=[v for n, v in params if n == "named-graph-uri"],
-            accept=request.headers.get("accept"),
-            format_name=name,
-            base_iri=endpoint_iri(request),
-            untrusted=True,
-        )
+        return client_plan(executor, text, params, accept, base_iri, name)
 
-    def prepare() -> tuple[Plan, str | None]:
-        return plan(format_name), query_form(lex(text))
-
-    first, form = prepare() if len(text) <= LONG_TEXT else await asyncio.to_thread(prepare)
-    if format_name is None and form is not None and request.app.state.results.wanted(request):
-        page: Response = await request.app.state.results.page(request, executor, form, plan)  # kg.web.pages.results
-        return page
+    first = plan(format_name) if len(text) <= LONG_TEXT else await asyncio.to_thread(plan, format_name)
+    if format_name is None and first.form is not None and request.app.state.results.wanted(request):
+        page: Response = await request.app.state.results.page(request, executor, first.form, plan)
+        return page  # kg.web.pages.results
     return await answer(request, executor, first)
 
 

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from kg import __version__
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
+from kg.store.edges import EDGES_FILE, EdgeIndex, summarize
 from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.store.metadata import metadata_quads
 
@@ -124,6 +125,9 @@ def _write(
             ((r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows),  # type: ignore[union-attr]
             work / LABELS_FILE,
         ).connection.close()
+    if catalog is not None:
+        solutions = store.query(catalog.get("edge_summaries").text, use_default_graph_as_union=True)
+        EdgeIndex.build(summarize(solutions), work / EDGES_FILE).connection.close()  # type: ignore[arg-type]
     del store
     record: dict[str, object] = {
         "release": release_id(hashes),

@@ -328,11 +328,12 @@ def test_graph_view_keeps_the_best_supported_neighbours() -> None:
     from kg.web.pages.vocabulary import Vocabulary
 
     def edge(n: int, sources: int) -> dict[str, object]:
-        node = {"id": f"n{n}", "label": f"node {n}", "__typename": "Therapy", "relations": []}
+        node = {"id": f"n{n}", "label": f"node {n}", "__typename": "Therapy", "relations": {"edges": []}}
         evidence = {"sourceCount": sources, "strongestCertainty": "HEDGED", "promotionalOnly": False}
         return {"relation": "INVESTIGATED_FOR", "direction": "INCOMING", "node": node, "evidence": evidence}
 
-    entity = {"id": "c", "label": "centre", "__typename": "Disease", "relations": [edge(n, n % 4) for n in range(10)]}
+    relations = {"totalCount": 10, "edges": [edge(n, n % 4) for n in range(10)]}
+    entity = {"id": "c", "label": "centre", "__typename": "Disease", "relations": relations}
     network = neighbourhood(entity, Vocabulary({}), limit=4)
     kept = {n["id"] for n in network["nodes"]} - {"c"}
     assert kept == {"n3", "n7", "n2", "n6"}  # three sources, then two

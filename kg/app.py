@@ -229,8 +229,9 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
     if edges_file is not None and edges_file.is_file():
         edges = EdgeIndex.open(edges_file)
     else:
-        rows, _ = await executor.select(catalog.get("edge_summaries").text)
-        edges = EdgeIndex.build(summarize(rows))
+        claims, _ = await executor.select(catalog.get("edge_summaries").text)
+        scores, _ = await executor.select(catalog.get("belief_scores").text)
+        edges = EdgeIndex.build(summarize(claims, scores))
     caching = settings.graphql_batching and executor.backend.cacheable
     services = Services(
         executor=executor,

@@ -12,12 +12,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
 from kg import __version__
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
+from kg.settings import Settings
 from kg.store.edges import EDGES_FILE, EdgeIndex, summarize
 from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.store.metadata import metadata_quads
@@ -89,7 +91,8 @@ def build_store(
     """Bulk-load the parsed files into a new on-disk store at ``target``, replacing a store there only once the new
     one is complete (in one step where the system allows). Never deletes what it did not make: a non-empty directory
     that is not a store is refused. On any failure (disk full, no permission) the partial build is removed and
-    BuildError says why. With ``catalog``, the VoID and examples graphs are added (kg.store.metadata)."""
+    BuildError says why. With ``catalog``, the VoID and examples graphs are added (kg.store.metadata). The label index
+(with ``labels_query``) and the edge summaries (kg.store.edges) are written beside the data."""
     check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -125,9 +128,13 @@ def _write(
             ((r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows),  # type: ignore[union-attr]
             work / LABELS_FILE,
         ).connection.close()
-    if catalog is not None:
-        solutions = store.query(catalog.get("edge_summaries").text, use_default_graph_as_union=True)
-        EdgeIndex.build(summarize(solutions), work / EDGES_FILE).connection.close()  # type: ignore[arg-type]
+    queries = catalog or Catalog(Settings().queries_dir)  # every store has its edge summaries
+
+    def solutions(name: str) -> ox.QuerySolutions:
+        return cast(ox.QuerySolutions, store.query(queries.get(name).text, use_default_graph_as_union=True))
+
+    summaries = summarize(solutions("edge_summaries"), solutions("belief_scores"))
+    EdgeIndex.build(summaries, work / EDGES_FILE).connection.close()
     del store
     record: dict[str, object] = {
         "release": release_id(hashes),

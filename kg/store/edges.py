@@ -1,6 +1,6 @@
 """The edge summaries of a release: for every statement (subject, predicate, object) the claims and independent
 sources behind it, the non-promotional ones among them, the strongest certainty of each and the computed belief,
-summed once from the rows of ``queries/edge_summaries.rq`` and kept in SQLite (standard library): written beside an
+summed once from the rows of ``queries/edge_summaries.rq`` and ``queries/belief_scores.rq`` and kept in SQLite (standard library): written beside an
 on-disk store by `kg build` (``edges.sqlite``), or built in memory when the release loads from another store. A
 GraphQL relation connection reads these instead of aggregating the claims of every edge on every request."""
 
@@ -75,6 +75,9 @@ class Row(Protocol):
     def __getitem__(self, name: str, /) -> Any: ...
 
 
+Statement = tuple[str, str, str]
+
+
 def value(row: Row, name: str) -> str | None:
     """The text of a term of the solution; None when the variable is unbound."""
     try:
@@ -84,24 +87,30 @@ def value(row: Row, name: str) -> str | None:
     return None if term is None else str(term.value)
 
 
-def summarize(rows: Iterable[Row]) -> list[EdgeSummary]:
-    """The summaries from the solutions of ``edge_summaries.rq``."""
-    sums: dict[tuple[str, str, str], _Sum] = {}
-    for row in rows:
-        subject, predicate, obj = str(value(row, "subject")), str(value(row, "predicate")), str(value(row, "object"))
-        found = sums.setdefault((subject, predicate, obj), _Sum())
-        found.claims += int(str(value(row, "claims")))
-        belief = value(row, "belief")
-        if belief is not None:
-            found.belief = float(belief)
-        if truth(str(value(row, "negated"))):
+def summarize(claims: Iterable[Row], beliefs: Iterable[Row] = ()) -> list[EdgeSummary]:
+    """The summaries from the solutions of ``edge_summaries.rq`` (one per claim) and ``belief_scores.rq``."""
+    sums: dict[Statement, _Sum] = {}
+    for row in claims:
+        subject, predicate, obj, source, promotional, certainty, negated = (
+            str(value(row, name))
+            for name in ("subject", "predicate", "object", "source", "promotional", "certainty", "negated")
+        )
+        found = sums.get((subject, predicate, obj))
+        if found is None:
+            found = sums[subject, predicate, obj] = _Sum()
+        found.claims += 1
+        if truth(negated):
             continue
-        source, rank = str(value(row, "source")), CERTAINTY_RANKS.get(str(value(row, "certainty")), 0)
+        rank = CERTAINTY_RANKS.get(certainty, 0)
         found.sources.add(source)
         found.strongest = max(found.strongest, rank)
-        if not truth(str(value(row, "promotional"))):
+        if not truth(promotional):
             found.neutral.add(source)
             found.strongest_neutral = max(found.strongest_neutral, rank)
+    for row in beliefs:
+        key = (str(value(row, "subject")), str(value(row, "predicate")), str(value(row, "object")))
+        if key in sums:
+            sums[key].belief = float(str(value(row, "score")))
     return [
         EdgeSummary(s, p, o, v.claims, len(v.sources), len(v.neutral), v.strongest, v.strongest_neutral, v.belief)
         for (s, p, o), v in sorted(sums.items())

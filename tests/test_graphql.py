@@ -571,3 +571,39 @@ def test_fuzzed_queries_never_give_a_server_error(client: TestClient) -> None:
             assert 'File "' not in error["message"]
 
     run()
+
+
+RELATION_PAGE = """query($after: String, $n: Int, $order: RelationOrder!) { entity(id: "kgr:hematopoietic-stem-cell-transplantation") {
+    relations(first: $n, after: $after, orderBy: $order) { totalCount pageInfo { hasNextPage endCursor } edges {
+        relation direction node { id label }
+        evidence { sourceCount claims(first: 100) { edges { node { negated source { id } } } } } } } } }"""
+
+
+@pytest.mark.parametrize("order", ["LABEL", "SOURCES_DESC", "BELIEF_DESC"])
+def test_relation_pages_follow_their_order_and_cut_at_their_cursors(client: TestClient, order: str) -> None:
+    """Pages of 3 put together are the one page of 100, in the order asked: by label, or by the independent sources
+    of the non-negated claims (counted here from the claims themselves), or by belief."""
+    whole = data(client, RELATION_PAGE, {"n": 100, "order": order})["entity"]["relations"]
+    edges = whole["edges"]
+    assert len(edges) == whole["totalCount"] > 20 and not whole["pageInfo"]["hasNextPage"]
+    key = [(e["relation"], e["direction"], e["node"]["id"]) for e in edges]
+    assert len(set(key)) == len(key)
+    pieced: list[tuple[str, str, str]] = []
+    after = None
+    while True:
+        page = data(client, RELATION_PAGE, {"n": 3, "after": after, "order": order})["entity"]["relations"]
+        pieced += [(e["relation"], e["direction"], e["node"]["id"]) for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert pieced == key
+    sources = [
+        len({c["node"]["source"]["id"] for c in e["evidence"]["claims"]["edges"] if not c["node"]["negated"]})
+        for e in edges
+    ]
+    assert sources == [e["evidence"]["sourceCount"] for e in edges]
+    if order == "LABEL":
+        labels = [e["node"]["label"].casefold() for e in edges]
+        assert labels == sorted(labels)
+    if order == "SOURCES_DESC":
+        assert sources == sorted(sources, reverse=True)

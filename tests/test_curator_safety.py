@@ -17,7 +17,7 @@ from kg.cli import app as cli
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.settings import Settings
-from kg.store.backends import open_backend
+from kg.store.backends import StoreError, open_backend, open_store_dir
 from kg.store.build import build_store
 from kg.web.reload import Busy, Watcher, forget, one_at_a_time, prepare
 
@@ -81,3 +81,15 @@ def test_a_reload_asked_for_during_another_joins_it(tmp_path: Path) -> None:
     with one_at_a_time(folder):
         watcher.reload()  # joins the running reload instead of validating again
     assert notified == [] and not list(folder.glob("release-*"))
+
+
+def test_a_store_has_its_edge_summaries_and_a_corrupt_file_stops_the_start(tmp_path: Path, dataset: Dataset) -> None:
+    """`kg build` writes the edge summaries beside the store (the on-disk oracle tests read them); a corrupt file is
+    a clear start-up error naming it, not a wrong card later."""
+    store = tmp_path / "store"
+    build_store(dataset, ROOT / "ontology", store)
+    assert (store / "edges.sqlite").is_file()
+    open_store_dir(store)
+    (store / "edges.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4096)
+    with pytest.raises(StoreError, match="edge summaries"):
+        open_store_dir(store)

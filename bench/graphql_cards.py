@@ -4,6 +4,7 @@ search-as-you-type. On the real graph and on the synthetic ~1M-triple graph.
 
     python bench/graphql_cards.py                  # both graphs
     python bench/graphql_cards.py --graphs real --seconds 5
+    BENCH_AGAINST=/work/main python bench/graphql_cards.py --graphs 1m     # and main's cold cases, side by side
 
 Results: bench/out/graphql.json and a Markdown table on stdout. Every run is bounded by --seconds.
 """
@@ -11,6 +12,7 @@ Results: bench/out/graphql.json and a Markdown table on stdout. Every run is bou
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.parse
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-from run import HOST, OUT, ROOT, free_port, on_each_graph, start, stop, wait_up, wrk
+from run import HOST, OUT, ROOT, free_port, on_each_graph, stop, wait_up, wrk
 
 CARD = (ROOT / "queries" / "graphql" / "disease_card.graphql").read_text()
 SEARCH = (ROOT / "queries" / "graphql" / "search.graphql").read_text()
@@ -65,15 +67,34 @@ end
     )
 
 
-def serve(store_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+AGAINST = Path(os.environ["BENCH_AGAINST"]).resolve() if os.environ.get("BENCH_AGAINST") else None
+"""Another checkout (with its own .venv), e.g. main: its server runs the cold cases too, in the same run, with its own
+documents, so a change shows as a ratio measured side by side (BENCH_AGAINST=/work/main python bench/...)."""
+READY_SECONDS = 600
+"""How long a server may take to start: at 1M triples on a loaded machine the release survey takes minutes."""
+
+
+def serve(store_dir: Path, env: dict[str, str], checkout: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    process = start(
-        [sys.executable, "-m", "kg", "serve", "--store", str(store_dir), "--port", str(port), "--workers", "2"],
-        env={"KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", "KG_ACCESS_LOG": "false", **env},
+    python = sys.executable if checkout == ROOT else str(checkout / ".venv" / "bin" / "python")
+    process = subprocess.Popen(
+        [python, "-m", "kg", "serve", "--store", str(store_dir.resolve()), "--port", str(port), "--workers", "2"],
+        cwd=checkout,
+        env={**os.environ, "KG_MAX_ROWS": "100000", "KG_QUERY_TIMEOUT": "30", "KG_ACCESS_LOG": "false", **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://{HOST}:{port}"
-    wait_up(base + "/healthz")
+    try:
+        wait_up(base + "/healthz", READY_SECONDS)
+    except TimeoutError:
+        stop(process)
+        raise
     return process, base
+
+
+def document(checkout: Path, name: str) -> str:
+    return (checkout / "queries" / "graphql" / f"{name}.graphql").read_text()
 
 
 def store_queries(base: str, disease: str) -> int:
@@ -133,6 +154,15 @@ def bench(name: str, store_dir: Path, seconds: int) -> list[dict[str, object]]:
         run("graphql card, no batching/cache", base, OUT / f"{name}-gql-card.lua")
     finally:
         stop(process)
+    if AGAINST is not None:  # the cold cases on the other checkout, with its own card document
+        theirs = [json.dumps({"query": document(AGAINST, "disease_card"), "variables": {"id": d}}) for d in picks]
+        post_script(OUT / f"{name}-gql-card-against.lua", theirs)
+        process, base = serve(store_dir, {"KG_CACHE_ENTRIES": "0"}, AGAINST)
+        try:
+            run(f"graphql card, no cache ({AGAINST.name})", base, OUT / f"{name}-gql-card-against.lua")
+            run(f"rest card, no cache ({AGAINST.name})", base, OUT / f"{name}-rest-card.lua")
+        finally:
+            stop(process)
     return rows
 
 

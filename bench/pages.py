@@ -6,6 +6,7 @@ server; without, the cases take turns on one server for three rounds and the med
 
     python bench/pages.py                      # the real graph and the synthetic ~1M-triple graph
     python bench/pages.py --graphs real --seconds 5
+    BENCH_AGAINST=/work/main python bench/pages.py --graphs 1m     # and main's uncached cases, side by side
 
 Results: bench/out/pages.json and a Markdown table on stdout. Every run is bounded by --seconds.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
-from graphql_cards import post_script, serve
+from graphql_cards import AGAINST, document, post_script, serve
 from run import OUT, ROOT, on_each_graph, stop, wrk
 
 PAGE = (ROOT / "queries" / "graphql" / "entity_page.graphql").read_text()
@@ -102,6 +103,20 @@ def bench(name: str, store_dir: Path, seconds: int) -> list[dict[str, object]]:
         stop(process)
     for label, script in cases:
         record("off", label, runs[script])
+    if AGAINST is not None:  # the uncached cases on the other checkout (its own page and document), same rounds
+        theirs = [json.dumps({"query": document(AGAINST, "entity_page"), "variables": {"id": e}}) for e in picks]
+        post_script(OUT / f"{name}-gql-page-against.lua", theirs)
+        against = [("page", "page"), ("gql-page", "gql-page-against")]
+        process, base = serve(store_dir, {"KG_CACHE_ENTRIES": "0"}, AGAINST)
+        try:
+            runs = {script: [] for script, _ in against}
+            for _ in range(ROUNDS):
+                for script, lua in against:
+                    runs[script].append(wrk(base, OUT / f"{name}-{lua}.lua", seconds, 16))
+        finally:
+            stop(process)
+        for label, script in cases[:2]:
+            record("off", f"{label} ({AGAINST.name})", runs[script])
     return rows
 
 

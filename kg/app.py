@@ -36,6 +36,7 @@ from kg.metrics import RELOADS, metrics_text, share
 from kg.queries.catalog import Catalog, UnknownQuery
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
+from kg.store.edges import EDGES_FILE, EdgeIndex, summarize
 from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.trapi.biolink import biolink
 from kg.trapi.provider import Provider
@@ -216,7 +217,8 @@ def _retirement(settings: Settings) -> Callable[[], None] | None:
 
 
 async def graphql_services(executor: Executor, catalog: Catalog, settings: Settings) -> Services:
-    """The label index and the class kinds the GraphQL layer needs, from the store (or beside an on-disk store)."""
+    """The label index, the edge summaries and the class kinds the GraphQL layer needs, from the store (or beside an
+    on-disk store)."""
     kinds_rows, _ = await executor.select(catalog.get("class_kinds").text)
     kinds = {r["class"].value: r["kind"].value.rsplit("#", 1)[-1] for r in kinds_rows}
     labels_file = settings.store_dir / LABELS_FILE if settings.store_dir and not settings.sparql_url else None
@@ -227,11 +229,19 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         labels = LabelIndex.build(
             (r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows
         )
+    edges_file = settings.store_dir / EDGES_FILE if settings.store_dir and not settings.sparql_url else None
+    if edges_file is not None and edges_file.is_file():
+        edges = EdgeIndex.open(edges_file)
+    else:
+        claims, _ = await executor.select(catalog.get("edge_summaries").text)
+        scores, _ = await executor.select(catalog.get("belief_scores").text)
+        edges = EdgeIndex.build(summarize(claims, scores))
     caching = settings.graphql_batching and executor.backend.cacheable
     services = Services(
         executor=executor,
         catalog=catalog,
         labels=labels,
+        edges=edges,
         kinds=kinds,
         batching=settings.graphql_batching,
         cache_entries=settings.cache_entries if caching else 0,

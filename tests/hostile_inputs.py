@@ -256,8 +256,8 @@ def graphql_cases() -> list[Case]:
     gql(
         "cost through variables",
         {
-            "query": "query($a: Int = 100) { therapies(first: $a) { edges { node { ... on Therapy { diseases { node "
-            "{ ... on Disease { therapies { node { ... on Therapy { adverseEffects { node { label } } } } } } } } } } } } }"
+            "query": "query($a: Int = 100) { therapies(first: $a) { edges { node { ... on Therapy { relations(first: $a) "
+            "{ edges { node { relations(first: $a) { edges { node { id label curie synonyms definition } } } } } } } } } } }"
         },
     )
     gql("search of 1000", {"query": '{ search(text: "lup", first: 1000) { matched } }'})

@@ -18,7 +18,7 @@ from kg.cli import app as cli
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.settings import Settings
-from kg.store.backends import open_backend
+from kg.store.backends import StoreError, open_backend, open_store_dir
 from kg.store.build import build_store
 from kg.web.reload import (
     CURRENT,
@@ -145,3 +145,15 @@ def test_a_worker_that_could_not_load_a_release_tries_again_later(tmp_path: Path
         assert len(loads) == 5 and follower.stamp == newer
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # serve_snapshots made it
+
+
+def test_a_store_has_its_edge_summaries_and_a_corrupt_file_stops_the_start(tmp_path: Path, dataset: Dataset) -> None:
+    """`kg build` writes the edge summaries beside the store (the on-disk oracle tests read them); a corrupt file is
+    a clear start-up error naming it, not a wrong card later."""
+    store = tmp_path / "store"
+    build_store(dataset, ROOT / "ontology", store)
+    assert (store / "edges.sqlite").is_file()
+    open_store_dir(store)
+    (store / "edges.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x13" * 4096)
+    with pytest.raises(StoreError, match="edge summaries"):
+        open_store_dir(store)

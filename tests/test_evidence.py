@@ -304,13 +304,20 @@ def test_graphql_belief_and_min_belief(app_client: TestClient) -> None:
     data = gql(
         app_client,
         """{ entity(id: "kgr:hematopoietic-stem-cell-transplantation") { ... on Therapy {
-             all: outcomes { node { curie } evidence { belief { score inputs { claim direction counted } } } }
-             strong: outcomes(filter: { minBelief: 0.5 }) { node { curie } } } } }""",
+             all: outcomes(first: 100) { totalCount edges {
+               node { curie } evidence { belief { score inputs { claim direction counted } } } } }
+             strong: outcomes(filter: { minBelief: 0.5 }, first: 100) { totalCount edges { node { curie } } }
+             ranked: outcomes(orderBy: BELIEF_DESC, first: 100) { edges { node { curie } evidence { belief { score } } } }
+        } } }""",
     )["entity"]
-    scores = {e["node"]["curie"]: e["evidence"]["belief"]["score"] for e in data["all"]}
+    everything, strong = data["all"]["edges"], data["strong"]["edges"]
+    assert len(everything) == data["all"]["totalCount"] and len(strong) == data["strong"]["totalCount"]
+    scores = {e["node"]["curie"]: e["evidence"]["belief"]["score"] for e in everything}
     assert scores["kgr:long-term-remission"] == pytest.approx(0.7025)  # worked in the CQ above
-    assert {e["node"]["curie"] for e in data["strong"]} == {c for c, s in scores.items() if s >= 0.5}
-    assert 0 < len(data["strong"]) < len(data["all"])
+    assert {e["node"]["curie"] for e in strong} == {c for c, s in scores.items() if s >= 0.5}
+    assert 0 < len(strong) < len(everything)
+    ranked = [e["evidence"]["belief"]["score"] for e in data["ranked"]["edges"]]
+    assert ranked == sorted(scores.values(), reverse=True)
 
 
 # -- disagreements (priority 5) -------------------------------------------------------------------------------------
@@ -480,14 +487,17 @@ def test_graphql_evidence_items_and_grouped_belief_inputs(app_client: TestClient
         """{ refuting: claims(filter: { evidenceDirection: REFUTES }) { totalCount edges { node { curie negated } } }
              marketing: claims(filter: { quoteRole: MARKETING, source: "kgr:source-002" }) { totalCount }
              entity(id: "kgr:hematopoietic-stem-cell-transplantation") { ... on Therapy {
-               outcomes { node { curie } evidence { claims { curie evidenceDirection quoteRole }
-                          belief { score inputs { claimCurie viaGrouping counted } } } } } } }""",
+               outcomes(first: 100) { edges { node { curie } evidence {
+                 claims(first: 100) { edges { node { curie evidenceDirection quoteRole } } }
+                 belief { score inputs { claimCurie viaGrouping counted } } } } } } } }""",
     )
     assert data["refuting"]["totalCount"] == 2
     assert all(e["node"]["negated"] for e in data["refuting"]["edges"])
     assert data["marketing"]["totalCount"] == 5  # 002's pitch (2 claims) and its Stemedix advertisement (3)
-    (remission,) = [e for e in data["entity"]["outcomes"] if e["node"]["curie"] == "kgr:long-term-remission"]
-    roles = {c["curie"]: (c["evidenceDirection"], c["quoteRole"]) for c in remission["evidence"]["claims"]}
+    outcomes = data["entity"]["outcomes"]["edges"]
+    (remission,) = [e for e in outcomes if e["node"]["curie"] == "kgr:long-term-remission"]
+    claims = [c["node"] for c in remission["evidence"]["claims"]["edges"]]
+    roles = {c["curie"]: (c["evidenceDirection"], c["quoteRole"]) for c in claims}
     assert roles == {"kgr:C000-042": ("SUPPORTS", "PRIMARY_RESULT"), "kgr:C001-019": ("SUPPORTS", "PRIMARY_RESULT")}
     via = {i["claimCurie"]: i["viaGrouping"] for i in remission["evidence"]["belief"]["inputs"]}
     assert via == {

@@ -49,17 +49,35 @@ def short(iri: str) -> str:
     return iri.removeprefix(KGR).removeprefix("source-")
 
 
-EDGE = "node { id label } evidence { sourceCount strongestCertainty claims { id certainty negated source { id } } }"
+CLAIMS = "claims(first: 100) { totalCount edges { node { id certainty negated source { id } } } }"
+EDGE = f"node {{ id label }} evidence {{ sourceCount strongestCertainty claimCount {CLAIMS} }}"
 
 
 def edges_of(client: TestClient, iri: str, field: str, kind: str) -> list[dict[str, Any]]:
-    query = f'{{ entity(id: "{iri}") {{ ... on {kind} {{ {field} {{ {EDGE} }} }} }} }}'
-    result: list[dict[str, Any]] = data(client, query)["entity"][field]
-    return result
+    """Every edge of a relation field, page after page (5 at a time, so paging is exercised), with all its claims."""
+    edges: list[dict[str, Any]] = []
+    after = None
+    while True:
+        query = f"""query($after: String) {{ entity(id: "{iri}") {{ ... on {kind} {{
+            {field}(first: 5, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }} edges {{ {EDGE} }} }}
+        }} }} }}"""
+        page = data(client, query, {"after": after})["entity"][field]
+        edges += page["edges"]
+        if not page["pageInfo"]["hasNextPage"]:
+            assert len(edges) == page["totalCount"]
+            return edges
+        after = page["pageInfo"]["endCursor"]
+
+
+def claims(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """The claims of an edge's evidence (one page that holds them all)."""
+    page = evidence["claims"]
+    assert len(page["edges"]) == page["totalCount"]
+    return [e["node"] for e in page["edges"]]
 
 
 def pairs(edges: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    return {(short(e["node"]["id"]), short(c["source"]["id"])) for e in edges for c in e["evidence"]["claims"]}
+    return {(short(e["node"]["id"]), short(c["source"]["id"])) for e in edges for c in claims(e["evidence"])}
 
 
 # ---------------------------------------------------------------- competency questions tagged [App]
@@ -84,9 +102,11 @@ def test_cq01_transplant_indications(client: TestClient) -> None:
 
 def test_cq02_diseases_msc_therapy_was_studied_for(client: TestClient) -> None:
     query = """{ entity(id: "kgr:msc-therapy") {
-        relations(relation: INVESTIGATED_FOR, direction: OUTGOING) { node { id } evidence { claims { source { id } } } }
+        relations(relation: INVESTIGATED_FOR, direction: OUTGOING, first: 100) {
+            edges { node { id } evidence { claims(first: 100) { totalCount edges { node { source { id } } } } } }
+        }
     } }"""
-    got = pairs(data(client, query)["entity"]["relations"])
+    got = pairs(data(client, query)["entity"]["relations"]["edges"])
     assert got == {
         ("rheumatoid-arthritis", "000"),
         ("rheumatoid-arthritis", "001"),
@@ -136,16 +156,21 @@ def test_cq09_transplant_steps(client: TestClient) -> None:
         ("reinfusion-of-stem-cells", "000"),
     }
     query = """{ entity(id: "kgr:stem-cell-transplantation") { ... on Therapy {
-        steps { node { id ... on Therapy { components { node { id } } } } }
-        mechanisms { node { id } } } } }"""
+        steps(first: 100) { edges { node { id ... on Therapy { components(first: 100) { edges { node { id } } } } } } }
+        mechanisms(first: 100) { edges { node { id } } } } } }"""
     sct = data(client, query)["entity"]
-    steps = {short(e["node"]["id"]): {short(c["node"]["id"]) for c in e["node"]["components"]} for e in sct["steps"]}
+    steps = {
+        short(e["node"]["id"]): {short(c["node"]["id"]) for c in e["node"]["components"]["edges"]}
+        for e in sct["steps"]["edges"]
+    }
     assert steps == {
         "stem-cell-harvesting": set(),
         "conditioning-therapy": {"chemotherapy", "radiation-therapy"},
         "reinfusion-of-stem-cells": set(),
     }
-    assert {"homing-to-bone-marrow", "immune-reconstitution"} <= {short(m["node"]["id"]) for m in sct["mechanisms"]}
+    assert {"homing-to-bone-marrow", "immune-reconstitution"} <= {
+        short(m["node"]["id"]) for m in sct["mechanisms"]["edges"]
+    }
 
 
 def test_cq15_multiple_sclerosis_outcomes(client: TestClient) -> None:
@@ -168,17 +193,18 @@ def test_cq15_multiple_sclerosis_outcomes(client: TestClient) -> None:
 
 
 def test_cq24_evidence_for_long_term_remission(client: TestClient) -> None:
-    query = """{ entity(id: "kgr:long-term-remission") { ... on Outcome { therapies {
-        node { id } evidence { claims { curie quote certainty source { id isPromotional } } } } } } }"""
-    therapies = data(client, query)["entity"]["therapies"]
-    claims = {c["curie"]: c for e in therapies for c in e["evidence"]["claims"]}
-    assert set(claims) == {"kgr:C000-042", "kgr:C001-019", "kgr:C004-022", "kgr:C004-036", "kgr:C003-038"}
+    query = """{ entity(id: "kgr:long-term-remission") { ... on Outcome { therapies(first: 100) { edges {
+        node { id } evidence { claims(first: 100) { totalCount edges { node { curie quote certainty source { id isPromotional } } } } }
+    } } } } }"""
+    therapies = data(client, query)["entity"]["therapies"]["edges"]
+    found = {c["curie"]: c for e in therapies for c in claims(e["evidence"])}
+    assert set(found) == {"kgr:C000-042", "kgr:C001-019", "kgr:C004-022", "kgr:C004-036", "kgr:C003-038"}
     assert (
-        claims["kgr:C000-042"]["quote"]
+        found["kgr:C000-042"]["quote"]
         == "Medical trials have shown that HSCT can lead to long-term remission in some patients"
     )
-    assert claims["kgr:C000-042"]["source"]["isPromotional"] is True
-    assert {c for c, v in claims.items() if v["certainty"] == "HEDGED"} == {
+    assert found["kgr:C000-042"]["source"]["isPromotional"] is True
+    assert {c for c, v in found.items() if v["certainty"] == "HEDGED"} == {
         "kgr:C004-022",
         "kgr:C004-036",
         "kgr:C003-038",
@@ -199,24 +225,28 @@ def test_cq31_diseases_mentioned_by_most_sources(client: TestClient) -> None:
 
 def test_cq37_stem_cell_therapies_without_adverse_effects(client: TestClient) -> None:
     query = """{ therapies(first: 100) { edges { node { id classes ... on Therapy {
-        adverseEffects { node { id } }
-        broader { node { ... on Therapy { adverseEffects { node { id } } } } }
-        alsoKnownAs { node { ... on Therapy { adverseEffects { node { id } } } } }
-        offeredBy { node { id } } } } } } }"""
+        adverseEffects(first: 1) { totalCount }
+        broader(first: 100) { edges { node { ... on Therapy { adverseEffects(first: 1) { totalCount } } } } }
+        alsoKnownAs(first: 100) { edges { node { ... on Therapy { adverseEffects(first: 1) { totalCount } } } } }
+        offeredBy(first: 1) { totalCount } } } } } }"""
     none_stated = set()
     commercial = set()
     for edge in data(client, query)["therapies"]["edges"]:
         node = edge["node"]
         if "scad:StemCellTherapy" not in node["classes"]:
             continue
-        related = [r["node"] for r in node["alsoKnownAs"]]
+        related = [r["node"] for r in node["alsoKnownAs"]["edges"]]
         # a variant (its broader therapy is a transplant it is a kind of) shares that procedure's risks
         variants_of = [
-            r["node"] for r in node["broader"] if r["node"].get("adverseEffects") and short(node["id"]).endswith("hsct")
+            r["node"]
+            for r in node["broader"]["edges"]
+            if r["node"].get("adverseEffects") and short(node["id"]).endswith("hsct")
         ]
-        if node["adverseEffects"] or any(r["adverseEffects"] for r in related + variants_of):
+        if node["adverseEffects"]["totalCount"] or any(
+            r["adverseEffects"]["totalCount"] for r in related + variants_of
+        ):
             continue
-        (commercial if node["offeredBy"] else none_stated).add(short(node["id"]))
+        (commercial if node["offeredBy"]["totalCount"] else none_stated).add(short(node["id"]))
     assert none_stated == {"msc-therapy", "ipsc-derived-cell-therapy", "cord-blood-stem-cell-therapy"}
     assert commercial == {"regenerative-medicine"}
 
@@ -235,14 +265,15 @@ def test_relations_can_be_followed_both_ways(client: TestClient) -> None:
 
 
 def test_evidence_on_edges(client: TestClient) -> None:
-    query = """{ entity(id: "kgr:rheumatoid-arthritis") { ... on Disease { affectedOrgans {
+    query = """{ entity(id: "kgr:rheumatoid-arthritis") { ... on Disease { affectedOrgans(first: 100) { edges {
         node { id } evidence { sourceCount nonPromotionalSourceCount promotionalOnly strongestCertainty
-        claims { quote negated source { id title isPromotional } } } } } } }"""
-    joint = next(e for e in data(client, query)["entity"]["affectedOrgans"] if short(e["node"]["id"]) == "joint")
+        claims(first: 100) { totalCount edges { node { quote negated source { id title isPromotional } } } } } } } } } }"""
+    organs = data(client, query)["entity"]["affectedOrgans"]["edges"]
+    joint = next(e for e in organs if short(e["node"]["id"]) == "joint")
     evidence = joint["evidence"]
     assert evidence["sourceCount"] == 2 and evidence["nonPromotionalSourceCount"] == 0 and evidence["promotionalOnly"]
-    assert {short(c["source"]["id"]) for c in evidence["claims"]} == {"000", "002"}
-    assert all(c["quote"] and c["source"]["isPromotional"] for c in evidence["claims"])
+    assert {short(c["source"]["id"]) for c in claims(evidence)} == {"000", "002"}
+    assert all(c["quote"] and c["source"]["isPromotional"] for c in claims(evidence))
     # a negated claim is evidence, never an edge: MSC therapy "without the heavy side effects"
     msc = edges_of(client, "kgr:msc-therapy", "adverseEffects", "Therapy")
     assert msc == []
@@ -262,14 +293,16 @@ def test_evidence_on_edges(client: TestClient) -> None:
 )
 def test_evidence_filters_on_edges(client: TestClient, edge_filter: str, expected: set[str]) -> None:
     query = (
-        f'{{ entity(id: "kgr:lupus") {{ ... on Disease {{ therapies(filter: {edge_filter}) {{ node {{ id }} }} }} }} }}'
+        f'{{ entity(id: "kgr:lupus") {{ ... on Disease {{ therapies(filter: {edge_filter}, first: 100) {{ '
+        "totalCount edges { node { id } } } } } }"
     )
-    assert {short(e["node"]["id"]) for e in data(client, query)["entity"]["therapies"]} == expected
+    page = data(client, query)["entity"]["therapies"]
+    assert {short(e["node"]["id"]) for e in page["edges"]} == expected and page["totalCount"] == len(expected)
 
 
 def test_strongest_certainty_filter(client: TestClient) -> None:
-    query = '{ entity(id: "kgr:multiple-sclerosis") { ... on Disease { therapies(filter: {minCertainty: ASSERTED}) { node { id } } } } }'
-    assert {short(e["node"]["id"]) for e in data(client, query)["entity"]["therapies"]} == {
+    query = '{ entity(id: "kgr:multiple-sclerosis") { ... on Disease { therapies(filter: {minCertainty: ASSERTED}) { edges { node { id } } } } } }'
+    assert {short(e["node"]["id"]) for e in data(client, query)["entity"]["therapies"]["edges"]} == {
         "hematopoietic-stem-cell-transplantation"
     }
 
@@ -389,12 +422,12 @@ def test_graphiql_in_the_browser(client: TestClient) -> None:
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 
 
-CARD = """query Card($id: ID!) { entity(id: $id) { label ... on Disease { therapies {
-    evidence { sourceCount strongestCertainty claims { quote source { title isPromotional } } }
+CARD = """query Card($id: ID!) { entity(id: $id) { label ... on Disease { therapies(first: 100) { edges {
+    evidence { sourceCount strongestCertainty claims(first: 100) { edges { node { quote source { title isPromotional } } } } }
     node { label ... on Therapy {
-        adverseEffects { node { label } evidence { sourceCount } }
-        mechanisms { node { label } evidence { sourceCount } }
-        cellTypes { node { label } evidence { sourceCount } } } } } } } }"""
+        adverseEffects(first: 100) { edges { node { label } evidence { sourceCount } } }
+        mechanisms(first: 100) { edges { node { label } evidence { sourceCount } } }
+        cellTypes(first: 100) { edges { node { label } evidence { sourceCount } } } } } } } } } }"""
 
 
 def test_store_queries_are_bounded_by_depth() -> None:
@@ -404,13 +437,13 @@ def test_store_queries_are_bounded_by_depth() -> None:
             "/graphql", json={"query": CARD, "variables": {"id": "kgr:lupus"}}, headers={"X-KG-Debug": "1"}
         ).json()
         assert "errors" not in body
-        therapies = body["data"]["entity"]["therapies"]
-        assert len(therapies) == 3 and sum(len(t["node"]["adverseEffects"]) for t in therapies) >= 5
+        therapies = body["data"]["entity"]["therapies"]["edges"]
+        assert len(therapies) == 3 and sum(len(t["node"]["adverseEffects"]["edges"]) for t in therapies) >= 5
         assert body["extensions"]["storeQueries"] <= 7
         page = fresh.post(
             "/graphql",
             json={
-                "query": "{ diseases(first: 20) { edges { node { ... on Disease { therapies { node { ... on Therapy { adverseEffects { node { label } } } } } } } } } }"
+                "query": "{ diseases(first: 20) { edges { node { ... on Disease { therapies { edges { node { ... on Therapy { adverseEffects { edges { node { label } } } } } } } } } } } }"
             },
             headers={"X-KG-Debug": "1"},
         ).json()
@@ -432,7 +465,11 @@ def test_store_queries_are_bounded_by_depth() -> None:
     ("query", "words"),
     [
         (
-            '{ entity(id: "kgr:lupus") { ' + "... on Disease { broader { node { " * 7 + "id" + " } } }" * 7 + " } }",
+            '{ entity(id: "kgr:lupus") { '
+            + "... on Disease { broader { edges { node { " * 4
+            + "id"
+            + " } } } }" * 4
+            + " } }",
             "exceeds maximum operation depth",
         ),
         ("{ " + " ".join(f"a{i}: sources {{ curie }}" for i in range(40)) + " }", "aliases"),
@@ -440,11 +477,13 @@ def test_store_queries_are_bounded_by_depth() -> None:
         ('{ search(text: "lup", first: 1000) { matched } }', "expected a page size from 0 to 100"),
         ("{ " + "sources { curie } " * 1100 + "}", "token"),
         (
-            "{ therapies(first: 100) { edges { node { ... on Therapy { diseases { node { ... on Disease { therapies { node { ... on Therapy { adverseEffects { node { label } } } } } } } } } } } } }",
+            "{ therapies(first: 100) { edges { node { ... on Therapy { relations(first: 100) { edges { node { "
+            "relations(first: 100) { edges { node { id label curie synonyms definition } } } } } } } } } } }",
             "estimated cost",
         ),
         (
-            "{ therapies(last: 100) { edges { node { ... on Therapy { diseases { node { ... on Disease { therapies { node { ... on Therapy { adverseEffects { node { label } } } } } } } } } } } } }",
+            "{ therapies(last: 100) { edges { node { ... on Therapy { relations(last: 100) { edges { node { "
+            "relations(last: 100) { edges { node { id label curie synonyms definition } } } } } } } } } } }",
             "estimated cost",
         ),
     ],
@@ -467,7 +506,10 @@ def test_unexpected_errors_are_masked(tmp_path: Path) -> None:
             (queries / path.name).write_text(path.read_text())
     with TestClient(create_app(Settings(queries_dir=queries))) as broken:
         body = broken.post(
-            "/graphql", json={"query": '{ entity(id: "kgr:lupus") { ... on Disease { therapies { node { id } } } } }'}
+            "/graphql",
+            json={
+                "query": '{ entity(id: "kgr:lupus") { ... on Disease { therapies { edges { evidence { claims { totalCount } } } } } } }'
+            },
         ).json()
         assert body["errors"][0]["message"] == "Unexpected error."
         assert "entity_relations" not in str(body) and "Traceback" not in str(body)
@@ -529,3 +571,39 @@ def test_fuzzed_queries_never_give_a_server_error(client: TestClient) -> None:
             assert 'File "' not in error["message"]
 
     run()
+
+
+RELATION_PAGE = """query($after: String, $n: Int, $order: RelationOrder!) { entity(id: "kgr:hematopoietic-stem-cell-transplantation") {
+    relations(first: $n, after: $after, orderBy: $order) { totalCount pageInfo { hasNextPage endCursor } edges {
+        relation direction node { id label }
+        evidence { sourceCount claims(first: 100) { edges { node { negated source { id } } } } } } } } }"""
+
+
+@pytest.mark.parametrize("order", ["LABEL", "SOURCES_DESC", "BELIEF_DESC"])
+def test_relation_pages_follow_their_order_and_cut_at_their_cursors(client: TestClient, order: str) -> None:
+    """Pages of 3 put together are the one page of 100, in the order asked: by label, or by the independent sources
+    of the non-negated claims (counted here from the claims themselves), or by belief."""
+    whole = data(client, RELATION_PAGE, {"n": 100, "order": order})["entity"]["relations"]
+    edges = whole["edges"]
+    assert len(edges) == whole["totalCount"] > 20 and not whole["pageInfo"]["hasNextPage"]
+    key = [(e["relation"], e["direction"], e["node"]["id"]) for e in edges]
+    assert len(set(key)) == len(key)
+    pieced: list[tuple[str, str, str]] = []
+    after = None
+    while True:
+        page = data(client, RELATION_PAGE, {"n": 3, "after": after, "order": order})["entity"]["relations"]
+        pieced += [(e["relation"], e["direction"], e["node"]["id"]) for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert pieced == key
+    sources = [
+        len({c["node"]["source"]["id"] for c in e["evidence"]["claims"]["edges"] if not c["node"]["negated"]})
+        for e in edges
+    ]
+    assert sources == [e["evidence"]["sourceCount"] for e in edges]
+    if order == "LABEL":
+        labels = [e["node"]["label"].casefold() for e in edges]
+        assert labels == sorted(labels)
+    if order == "SOURCES_DESC":
+        assert sources == sorted(sources, reverse=True)

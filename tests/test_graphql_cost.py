@@ -80,15 +80,23 @@ def test_the_cost_is_worked_out_by_hand(client: TestClient, query: str, expected
     assert cost_of(client, query) == expected
 
 
-def test_a_list_without_first_counts_its_real_length_not_a_guess(client: TestClient) -> None:
-    """The relations of an entity are counted by the most edges any entity has: more than the 10 once assumed, and
-    the same for every entity asked (a bound, not this entity's count)."""
-    one = cost_of(client, '{ entity(id: "kgr:lupus") { relations { relation } } }')
-    other = cost_of(client, '{ entity(id: "kgr:source-000") { relations { relation } } }')
-    assert one == other and one > 1 + 1 + 10 * 1
-    nested = cost_of(client, '{ entity(id: "kgr:lupus") { relations { node { relations { relation } } } } }')
-    most = one - 2  # entity 1 + relations 1 + most x (relation 1)
-    assert nested == 1 + 1 + most * (1 + 1 + most * 1)  # nested lists multiply
+def test_a_relation_page_counts_the_smaller_of_first_and_the_real_length(client: TestClient) -> None:
+    """A relation page is as long as ``first`` asks, but never longer than the most edges any entity has along its
+    hops in the release: more than the 10 once assumed, under the 100 asked, and the same for every entity asked (a
+    bound, not this entity's count)."""
+    flat = "{{ entity(id: {id}) {{ relations(first: {n}) {{ edges {{ relation }} }} }} }}"
+    one = cost_of(client, flat.format(id='"kgr:lupus"', n=100))
+    other = cost_of(client, flat.format(id='"kgr:source-000"', n=100))
+    most = one - 3  # entity 1 + relations 1 + edges (1 + most x relation 1)
+    assert one == other and 10 < most < 100
+    assert cost_of(client, flat.format(id='"kgr:lupus"', n=3)) == 1 + 1 + 1 + 3 * 1  # first is the smaller
+    nested = cost_of(
+        client,
+        '{ entity(id: "kgr:lupus") { relations(first: 100) { edges { node { '
+        "relations(first: 100) { edges { relation } } } } } } }",
+    )
+    # entity 1 + relations 1 + edges (1 + most x (node 1 + relations 1 + edges (1 + most x relation 1)))
+    assert nested == 1 + 1 + 1 + most * (1 + 1 + 1 + most * 1)  # nested lists multiply
 
 
 def test_checking_a_document_has_its_own_time_budget() -> None:

@@ -573,13 +573,24 @@ def test_entity_filters_orderings_and_cursors(gql: TestClient, real: Model) -> N
     check()
 
 
-RELATIONS = """query($id: ID!, $f: EdgeFilter) {
+RELATIONS = """query($id: ID!, $f: EdgeFilter, $after: String, $therapiesAfter: String) {
   entity(id: $id) {
-    relations(filter: $f) {
-      relation direction node { id }
-      evidence { sourceCount claims { id quote predicate source { id } subject { id } object { id } } }
+    relations(filter: $f, first: 7, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges {
+        relation direction node { id }
+        evidence {
+          sourceCount claimCount
+          claims(first: 100) { totalCount edges { node { id quote predicate source { id } subject { id } object { id } } } }
+        }
+      }
     }
-    ... on Disease { therapies(filter: $f) { relation direction node { id } evidence { claims { id } } } }
+    ... on Disease {
+      therapies(filter: $f, first: 7, after: $therapiesAfter) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { relation direction node { id } evidence { claims(first: 100) { totalCount edges { node { id } } } } }
+      }
+    }
   }
 }"""
 TREATS = {"INVESTIGATED_FOR", "CONSIDERED_FOR", "OFFERED_FOR"}
@@ -596,6 +607,25 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
     assert diseases
     kinds = sorted({c["evidence"] for c in real.claims.values() if "evidence" in c})
 
+    def every(iri: str, f: dict[str, Any], field: str, cursor: str) -> list[dict[str, Any]]:
+        """Every edge of a relation field of ``iri``, page after page, each with the list of all its claims."""
+        found: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = graphql(gql, RELATIONS, id=iri, f=f, **{cursor: after})["entity"][field]
+            for e in page["edges"]:
+                claims = e["evidence"]["claims"]
+                assert (
+                    len(claims["edges"])
+                    == claims["totalCount"]
+                    == e["evidence"].get("claimCount", len(claims["edges"]))
+                )
+                found.append(e | {"evidence": e["evidence"] | {"claims": [c["node"] for c in claims["edges"]]}})
+            if not page["pageInfo"]["hasNextPage"]:
+                assert len(found) == page["totalCount"]
+                return found
+            after = page["pageInfo"]["endCursor"]
+
     @settings(ORACLE, max_examples=30)
     @given(
         st.sampled_from(diseases) | st.sampled_from(entities),
@@ -610,8 +640,7 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
         ),
     )
     def check(iri: str, f: dict[str, Any]) -> None:
-        answer = graphql(gql, RELATIONS, id=iri, f=f)["entity"]
-        got = answer["relations"]
+        got = every(iri, f, "relations", "after")
         # an edge shows every claim of its statement (negated and promotional ones included); it is kept when its
         # supporting claims (not negated, not promotional under excludePromotional) pass the filter
         edges: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -648,7 +677,7 @@ def test_edge_filters(gql: TestClient, real: Model) -> None:
                     e["node"]["id"],
                     tuple(sorted(c["id"] for c in e["evidence"]["claims"])),
                 )
-                for e in answer["therapies"]
+                for e in every(iri, f, "therapies", "therapiesAfter")
             }
             assert therapies == {e for e in expected if e[0] in TREATS and e[1] == "INCOMING"}, (iri, f)
         for e in got:

@@ -328,11 +328,12 @@ def test_graph_view_keeps_the_best_supported_neighbours() -> None:
     from kg.web.pages.vocabulary import Vocabulary
 
     def edge(n: int, sources: int) -> dict[str, object]:
-        node = {"id": f"n{n}", "label": f"node {n}", "__typename": "Therapy", "relations": []}
+        node = {"id": f"n{n}", "label": f"node {n}", "__typename": "Therapy", "relations": {"edges": []}}
         evidence = {"sourceCount": sources, "strongestCertainty": "HEDGED", "promotionalOnly": False}
         return {"relation": "INVESTIGATED_FOR", "direction": "INCOMING", "node": node, "evidence": evidence}
 
-    entity = {"id": "c", "label": "centre", "__typename": "Disease", "relations": [edge(n, n % 4) for n in range(10)]}
+    relations = {"totalCount": 10, "edges": [edge(n, n % 4) for n in range(10)]}
+    entity = {"id": "c", "label": "centre", "__typename": "Disease", "relations": relations}
     network = neighbourhood(entity, Vocabulary({}), limit=4)
     kept = {n["id"] for n in network["nodes"]} - {"c"}
     assert kept == {"n3", "n7", "n2", "n6"}  # three sources, then two
@@ -386,3 +387,32 @@ def test_ontology_page_links_classes_both_ways(app_client: TestClient) -> None:
     assert "Parents scad:Entity" in text
     assert "Subclasses scad:AdjunctTherapy , scad:CombinationTherapy" in text  # from rdfs:subClassOf in scad.ttl
     assert "scad:investigatedFor" in text.split("Domain of", 1)[1]
+
+
+def test_an_entity_page_shows_the_best_supported_of_each_relation_and_links_to_all(
+    app_client: TestClient, store: ox.Store
+) -> None:
+    """Stem-cell therapy has 13 outcomes (counted here from its claims): its page shows 8, the most sourced, with the
+    count and a link to the page of all of them, which lists the 13; a relation that is not one is a clear 400."""
+    count = """PREFIX scad: <https://w3id.org/scad/ontology#>
+        SELECT ?o (COUNT(DISTINCT ?source) AS ?n) WHERE { ?c scad:subject <https://w3id.org/scad/id/stem-cell-therapy> ;
+            scad:predicate scad:hasOutcome ; scad:object ?o ; scad:negated false ; scad:statedIn ?source } GROUP BY ?o"""
+    solutions = store.query(count, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    sources = {"/id/" + r["o"].value.removeprefix(KGR): int(r["n"].value) for r in solutions}  # type: ignore[union-attr]
+    assert len(sources) == 13
+    therapy = page(app_client, "/id/stem-cell-therapy")
+    heading = next(h for n, h in therapy.headings if n == "h3" and h.startswith("Has outcome"))
+    assert heading.endswith("(13)")
+    everything = "/id/stem-cell-therapy?relation=HAS_OUTCOME&direction=OUTGOING"
+    assert therapy.links["All 13 has outcome"] == everything
+    html = app_client.get("/id/stem-cell-therapy", headers=BROWSER).text
+    group = html.split(">Has outcome", 1)[1].split("All 13 has outcome", 1)[0]
+    shown = re.findall(r'<li class="edge">\s*<a href="([^"]+)">.*?(\d+) sources?,', group, re.S)
+    assert len(shown) == 8 and all(sources[href] == int(n) for href, n in shown)
+    assert [int(n) for _, n in shown] == sorted(sources.values(), reverse=True)[:8]  # the most sourced, first
+    listed = app_client.get(everything, headers=BROWSER)
+    assert listed.status_code == 200
+    assert set(re.findall(r'<li class="edge">\s*<a href="([^"]+)">', listed.text)) == set(sources)
+    refused = app_client.get("/id/stem-cell-therapy?relation=CURES&direction=OUTGOING", headers=BROWSER)
+    assert refused.status_code == 400 and "CURES" in refused.text and "expected a relation name" in refused.text

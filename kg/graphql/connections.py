@@ -1,90 +1,18 @@
-"""Pages of entities and claims: the filters, orderings and keyset cursors of the root connections."""
+"""Pages of entities and claims: the filters and orderings of the root connections."""
 
 from __future__ import annotations
 
-import base64
 import enum
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 
 from kg.graphql.context import Context, claim_of
-from kg.graphql.limits import InvalidInput, iri_of, page_size
+from kg.graphql.limits import InvalidInput, iri_of
 from kg.graphql.model import Certainty, EvidenceDirection, QuoteRole, Relation
-from kg.graphql.types import Claim, Entity, entity
+from kg.graphql.paging import PageInfo, encode_cursor, page_info, window
+from kg.graphql.types import ClaimConnection, Entity, claim_connection, entity
 from kg.namespaces import SCAD
-
-
-def encode_cursor(*key: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
-
-
-def decode_cursor(cursor: str, argument: str = "after", like: Sequence[Any] | None = None) -> list[Any]:
-    """The key a cursor holds; with ``like``, it must have that key's shape (so keys compare)."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, UnicodeDecodeError):
-        value = None
-    if not isinstance(value, list) or (like is not None and [type(v) for v in value] != [type(v) for v in like]):
-        raise InvalidInput(f"{argument} is {cursor!r}; expected a cursor returned by this API")
-    return value
-
-
-@dataclass(frozen=True)
-class Window:
-    """Which part of an ordered list a page is (Relay's pagination algorithm), and whether more lies on either side."""
-
-    start: int
-    stop: int
-    has_previous: bool
-    has_next: bool
-
-
-def window(
-    keys: Sequence[list[Any]],
-    first: int | None,
-    after: str | None,
-    last: int | None,
-    before: str | None,
-    descending: bool = False,
-) -> Window:
-    """The page of ``keys`` (the cursor keys of the list, in its order) that ``first``/``after`` and
-    ``last``/``before`` select, as the Relay connection spec defines it: the cursors cut the list to what lies after
-    ``after`` and before ``before`` (keyset: a cursor still cuts where its item was), then ``first`` keeps the
-    start of that and ``last`` its end. hasPreviousPage: more than ``last`` were left, or (without ``last``) items lie
-    before ``after``; hasNextPage: more than ``first`` were left, or (without ``first``) items lie after ``before``.
-    With neither ``first`` nor ``last``, ``first`` is the default page size."""
-    if first is None and last is None:
-        first = page_size(None)
-    else:
-        first = None if first is None else page_size(first, argument="first")
-        last = None if last is None else page_size(last, argument="last")
-    like = keys[0] if keys else None
-
-    def beyond(key: list[Any], position: list[Any]) -> bool:
-        """``key`` comes after ``position`` in the list's order."""
-        return key < position if descending else key > position
-
-    lower, upper = 0, len(keys)
-    if after is not None:
-        position = decode_cursor(after, "after", like)
-        lower = next((n for n, k in enumerate(keys) if beyond(k, position)), len(keys))
-    if before is not None:
-        position = decode_cursor(before, "before", like)
-        upper = next((n for n, k in enumerate(keys) if not beyond(position, k)), len(keys))
-    following = upper < len(keys)  # the item of ``before``, at least, follows the page
-    upper = max(lower, upper)
-    start, stop = lower, upper
-    if first is not None and stop - start > first:
-        stop = start + first
-    if last is not None and stop - start > last:
-        start = stop - last
-    has_previous = upper - lower > last if last is not None else after is not None and lower > 0
-    has_next = upper - lower > first if first is not None else before is not None and following
-    return Window(start, stop, has_previous, has_next)
 
 
 @strawberry.enum(description="Orderings of a list of entities; ties are broken by IRI, so cursors are stable.")
@@ -100,23 +28,6 @@ class EntityFilter:
     min_sources: int | None = strawberry.field(default=None, description="Mentioned by at least this many sources.")
     exclude_promotional: bool = strawberry.field(
         default=False, description="Count only non-promotional sources for min_sources."
-    )
-
-
-@strawberry.type(description="Where a page lies in its list (the Relay connection spec).")
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-def page_info(cursors: list[str], at: Window) -> PageInfo:
-    return PageInfo(
-        has_next_page=at.has_next,
-        has_previous_page=at.has_previous,
-        start_cursor=cursors[0] if cursors else None,
-        end_cursor=cursors[-1] if cursors else None,
     )
 
 
@@ -150,19 +61,6 @@ class ClaimFilter:
     context_disease: strawberry.ID | None = strawberry.field(
         default=None, description="Only claims the source states for this disease."
     )
-
-
-@strawberry.type
-class ClaimEdge:
-    cursor: str
-    node: Claim
-
-
-@strawberry.type(description="A page of claims.")
-class ClaimConnection:
-    edges: list[ClaimEdge]
-    page_info: PageInfo
-    total_count: int
 
 
 async def entity_page(
@@ -252,6 +150,4 @@ async def claim_page(
         contexts = await context.contexts()
         claims = [c for c in claims if disease in contexts.get(c.iri, ())]
     claims.sort(key=lambda c: c.iri)
-    at = window([[c.iri] for c in claims], first, after, last, before)
-    edges = [ClaimEdge(cursor=encode_cursor(c.iri), node=Claim(claim=c)) for c in claims[at.start : at.stop]]
-    return ClaimConnection(edges=edges, page_info=page_info([e.cursor for e in edges], at), total_count=len(claims))
+    return claim_connection(claims, first, after, last, before)

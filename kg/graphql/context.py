@@ -31,6 +31,7 @@ from kg.graphql.sizes import Sizes
 from kg.lru import Lru
 from kg.queries.catalog import Catalog
 from kg.store.backends import Bindings
+from kg.store.edges import EdgeIndex, EdgeSummary
 from kg.store.labels import LabelIndex
 
 RELATIONS = {r.value: r for r in Relation}
@@ -46,6 +47,8 @@ class Services:
     executor: Executor
     catalog: Catalog
     labels: LabelIndex
+    edges: EdgeIndex
+    """The edge summaries of the release (kg.store.edges): what a relation connection orders, filters and counts."""
     kinds: dict[str, str]
     """Each class IRI of the ontology -> the name of its kind (Disease, Therapy, ...)."""
     batching: bool = True
@@ -117,6 +120,7 @@ class Context:
     store_seconds: float = 0.0
     cards: DataLoader[str, Card | None] = field(init=False)
     relations: DataLoader[str, list[EdgeData]] = field(init=False)
+    summaries: DataLoader[str, list[EdgeSummary]] = field(init=False)
     gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(STORE_QUERIES_AT_ONCE))
     """Store queries of this request in flight at once."""
     memo: dict[str, object] = field(default_factory=dict)
@@ -126,6 +130,7 @@ class Context:
         batch = self.services.batching
         self.cards = DataLoader(self._load_cards, max_batch_size=None if batch else 1, cache=batch)
         self.relations = DataLoader(self._load_relations, max_batch_size=None if batch else 1, cache=batch)
+        self.summaries = DataLoader(self._load_summaries, max_batch_size=None if batch else 1, cache=batch)
 
     @property
     def release(self) -> str:
@@ -151,6 +156,10 @@ class Context:
         for row in await self.rows("claim_contexts"):
             found[row["claim"].value].append(row["disease"].value)
         return found
+
+    async def _load_summaries(self, iris: list[str]) -> list[list[EdgeSummary]]:
+        found = self.services.edges.of(iris)
+        return [found[i] for i in iris]
 
     async def _load_cards(self, iris: list[str]) -> list[Card | None]:
         return await through_cache(self.services.cards, iris, self._build_cards)

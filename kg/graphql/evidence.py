@@ -1,11 +1,12 @@
-"""The computed belief of an edge (``queries/belief.rq``, from the inferred graph): its score and the inputs that
-explain it, one per claim of the statement."""
+"""The computed belief of an edge (from the inferred graph): its score, read from the edge summaries, and the inputs
+that explain it (``queries/belief.rq``), one per claim of the statement."""
 
 from __future__ import annotations
 
 from typing import cast
 
 import strawberry
+from strawberry.types import Info
 
 from kg.graphql.context import Context
 from kg.graphql.sizes import sized
@@ -39,20 +40,23 @@ class BeliefInput:
     "certainty weight, times (1 - the same for negated claims); priors in ontology/belief-priors.ttl."
 )
 class Belief:
-    score: float
-    inputs: list[BeliefInput] = strawberry.field(metadata=sized("inputs_per_belief"))
+    score: float = strawberry.field(description="Read from the edge summaries of the release (kg build).")
+    statement: strawberry.Private[Statement]
+
+    @strawberry.field(description="One per claim of the statement.", metadata=sized("inputs_per_belief"))
+    async def inputs(self, info: Info[Context, None]) -> list[BeliefInput]:
+        return (await belief_inputs(info.context)).get(self.statement, [])
 
 
-async def beliefs(context: Context) -> dict[Statement, Belief]:
-    """Every edge's belief, read once per request."""
+async def belief_inputs(context: Context) -> dict[Statement, list[BeliefInput]]:
+    """Every edge's belief inputs (``queries/belief.rq``), read once per request and only when asked for."""
     found = context.memo.get("belief")
     if found is not None:
-        return cast(dict[Statement, Belief], found)
-    table: dict[Statement, Belief] = {}
+        return cast(dict[Statement, list[BeliefInput]], found)
+    table: dict[Statement, list[BeliefInput]] = {}
     for r in await context.rows("belief"):
         key = (r["subject"].value, r["predicate"].value, r["object"].value)
-        belief = table.setdefault(key, Belief(score=float(r["score"].value), inputs=[]))
-        belief.inputs.append(
+        table.setdefault(key, []).append(
             BeliefInput(
                 claim=strawberry.ID(r["claim"].value),
                 source=strawberry.ID(r["source"].value),
@@ -64,11 +68,7 @@ async def beliefs(context: Context) -> dict[Statement, Belief]:
                 via_grouping=[strawberry.ID(v) for v in r["via"].value.split()] if r.get("via") else [],
             )
         )
-    for b in table.values():
-        b.inputs.sort(key=lambda i: str(i.claim))
+    for inputs in table.values():
+        inputs.sort(key=lambda i: str(i.claim))
     context.memo["belief"] = table
     return table
-
-
-async def belief_of(context: Context, statement: Statement) -> Belief | None:
-    return (await beliefs(context)).get(statement)

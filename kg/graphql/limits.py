@@ -6,9 +6,11 @@ Cost: every field costs 1 for each time it may be resolved, and a list multiplie
 can be. A field that takes ``first``/``last`` is a page: its length is the page asked for (a variable counts as the
 largest page, MAX_PAGE, since the check is made once per document, whatever the variables), or without either, the
 argument's default, or the default page (DEFAULT_PAGE, as ``page_size`` applies it); a page that returns an object (a
-connection) passes its length to the lists inside it (its edges). Any other list counts its real length bound in the
-loaded release (kg.graphql.sizes: the most claims of an edge, the most edges of a kind of an entity, the number of
-sources...). Nested lists multiply. Fragment spreads count by their expansion, each fragment measured once."""
+connection) passes its length to the lists inside it (its edges), and a connection whose field names a measure (a
+relation page: the most edges of an entity along its hops; the claims of an edge) is no longer than that measure.
+Any other list counts its real length bound in the loaded release (kg.graphql.sizes: the most relation groups of an
+entity, the number of sources...). Nested lists multiply. Fragment spreads count by their expansion, each fragment
+measured once."""
 
 from __future__ import annotations
 
@@ -126,7 +128,7 @@ class Estimate:
                     size = asked if asked is not None else self._bound(definition, of_type, page)
                     inner = None
                 else:
-                    size, inner = 1, asked
+                    size, inner = 1, self._shorter(definition, asked)
                 d, a, c = self._measure(selection.selection_set, get_named_type(of_type), inner)
                 depth, aliases, cost = max(depth, d + 1), aliases + a, cost + 1 + size * c
             elif isinstance(selection, ast.InlineFragmentNode):
@@ -172,17 +174,32 @@ class Estimate:
             sizes.append(default if isinstance(default, int) and default > 0 else DEFAULT_PAGE)
         return min(min(sizes), MAX_PAGE)
 
-    def _bound(self, definition: GraphQLField, of_type: GraphQLList[Any], page: int | None) -> int:
-        """How long a list that is no page can be: the measure it names, or the page of the connection it is in,
-        or the longest list of the release."""
-        if is_leaf_type(get_named_type(of_type)):
-            return 1  # nothing below it to multiply
+    def _shorter(self, definition: GraphQLField, page: int | None) -> int | None:
+        """The length of the lists of the page a connection field asks for: at most the measure the field names
+        (a relation page is no longer than the most edges an entity has along its hops, however large ``first``)."""
+        if page is None:
+            return None
+        measured = self._measured(definition)
+        return page if measured is None else min(page, max(1, measured))
+
+    def _measured(self, definition: GraphQLField) -> int | None:
+        """The bound of the measure a field names in its metadata, if it names one."""
         owner = (definition.extensions or {}).get("strawberry-definition")
         metadata = getattr(owner, "metadata", None) or {}
         if HOPS in metadata:
             return self.sizes.along(metadata[HOPS])
         if SIZE in metadata:
             return self.sizes.of(metadata[SIZE])
+        return None
+
+    def _bound(self, definition: GraphQLField, of_type: GraphQLList[Any], page: int | None) -> int:
+        """How long a list that is no page can be: the measure it names, or the page of the connection it is in,
+        or the longest list of the release."""
+        if is_leaf_type(get_named_type(of_type)):
+            return 1  # nothing below it to multiply
+        measured = self._measured(definition)
+        if measured is not None:
+            return measured
         return page if page is not None else self.sizes.largest
 
 

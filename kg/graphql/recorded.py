@@ -23,6 +23,7 @@ from kg.graphql.survey import measure
 from kg.queries.catalog import Catalog
 from kg.settings import Settings
 from kg.store.backends import EmbeddedBackend, open_store_dir
+from kg.store.edges import EDGES_FILE, EdgeIndex
 from kg.store.labels import LABELS_FILE, LabelIndex
 
 SIZES_FILE = "sizes.json"
@@ -76,7 +77,9 @@ def record(store_dir: Path, queries_dir: Path) -> None:
     executor = Executor(backend, settings)
     catalog = Catalog(queries_dir)
     labels = LabelIndex(store_dir / LABELS_FILE) if (store_dir / LABELS_FILE).is_file() else None
-    sizes = asyncio.run(_measure(executor, catalog, labels))
+    edges = EdgeIndex.open(store_dir / EDGES_FILE)  # written by the build before this survey
+    sizes = asyncio.run(_measure(executor, catalog, labels, edges))
+    edges.connection.close()
     (store_dir / SIZES_FILE).write_text(to_json(sizes, release), encoding="utf-8")
     if labels is not None:
         labels.connection.close()
@@ -87,10 +90,10 @@ HEADS_AT_ONCE = 500
 """Cards built per store query when the heads are recorded."""
 
 
-async def _measure(executor: Executor, catalog: Catalog, labels: LabelIndex | None) -> Sizes:
+async def _measure(executor: Executor, catalog: Catalog, labels: LabelIndex | None, edges: EdgeIndex) -> Sizes:
     rows, _ = await executor.select(catalog.get("class_kinds").text)
     kinds = {r["class"].value: r["kind"].value.rsplit("#", 1)[-1] for r in rows}
-    services = Services(executor=executor, catalog=catalog, labels=labels or LabelIndex(), kinds=kinds)
+    services = Services(executor=executor, catalog=catalog, labels=labels or LabelIndex(), edges=edges, kinds=kinds)
     sizes = await measure(Context(services))
     if labels is not None:
         entities = labels.entities()

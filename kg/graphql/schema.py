@@ -17,7 +17,6 @@ from strawberry.types import Info
 
 from kg.errors import KgError
 from kg.graphql.connections import (
-    ClaimConnection,
     ClaimFilter,
     EntityConnection,
     EntityFilter,
@@ -30,7 +29,7 @@ from kg.graphql.disagreements import EvidenceQueries
 from kg.graphql.limits import Checked, InvalidInput, check, iri_of, over_budget, page_size
 from kg.graphql.model import KINDS, Certainty, Relation, SourceData
 from kg.graphql.sizes import sized
-from kg.graphql.types import TYPES, Claim, Entity, Source, entity, load_entity
+from kg.graphql.types import TYPES, Claim, ClaimConnection, Entity, Source, entity, load_entity
 from kg.namespaces import SCAD
 from kg.store.labels import Match
 

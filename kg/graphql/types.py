@@ -1,13 +1,16 @@
 """The GraphQL object types: an ``Entity`` interface with one type per kind, edges that carry their evidence, claims
 and sources. Relation fields are generated from one table, so every relation can be followed both ways."""
 
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
-from kg.graphql.context import Context
-from kg.graphql.evidence import Belief, Statement, belief_of, beliefs
+from kg.graphql.context import RELATIONS, Context
+from kg.graphql.evidence import Belief, Statement
 from kg.graphql.model import (
     BROADER,
     IN,
@@ -27,11 +30,15 @@ from kg.graphql.model import (
     SourceData,
     to_iri,
 )
+from kg.graphql.paging import PageInfo, encode_cursor, page_info, window
 from kg.graphql.sizes import along, sized
 from kg.namespaces import PREFIXES, curie
+from kg.store.edges import EdgeSummary
 
 T = TypeVar("T")
 LazyEntity = Annotated["Entity", strawberry.lazy("kg.graphql.types")]
+ALL_HOPS: list[Hop] = [(r, d) for r in Relation for d in (Direction.INCOMING, Direction.OUTGOING)]
+"""Every hop, in the order of the Relation enum, incoming first (the order of an entity page's groups)."""
 MATCH_NAMES = {
     PREFIXES["skos"] + "exactMatch": "EXACT",
     PREFIXES["skos"] + "closeMatch": "CLOSE",
@@ -243,74 +250,233 @@ class Claim:
         return await load_entity(info.context, self.claim.evidence) if self.claim.evidence else None
 
 
-@strawberry.type(description="The claims behind an edge, and a summary of them.")
+@strawberry.type
+class ClaimEdge:
+    cursor: str
+    node: Claim
+
+
+@strawberry.type(description="A page of claims.")
+class ClaimConnection:
+    edges: list[ClaimEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def claim_connection(
+    claims: list[ClaimData], first: int | None, after: str | None, last: int | None, before: str | None
+) -> ClaimConnection:
+    """A page of ``claims`` (in IRI order), keyed by IRI."""
+    at = window([[c.iri] for c in claims], first, after, last, before)
+    edges = [ClaimEdge(cursor=encode_cursor(c.iri), node=Claim(claim=c)) for c in claims[at.start : at.stop]]
+    return ClaimConnection(edges=edges, page_info=page_info([e.cursor for e in edges], at), total_count=len(claims))
+
+
+@strawberry.type(description="The claims behind an edge, and a summary of them (computed once per release).")
 class Evidence:
-    claims: list[Claim] = strawberry.field(
-        description="Every claim of the edge's statement, negated ones included.", metadata=sized("claims_per_edge")
-    )
     source_count: int = strawberry.field(description="Independent sources among the supporting claims.")
     non_promotional_source_count: int
     strongest_certainty: Certainty
     promotional_only: bool = strawberry.field(description="True when every supporting source is promotional.")
+    claim_count: int = strawberry.field(description="Claims of the edge's statement, negated ones included.")
+    entity: strawberry.Private[str]
+    hop: strawberry.Private[tuple[Relation, Direction, str]]
     statement: strawberry.Private[Statement]
+    score: strawberry.Private[float | None]
+
+    @strawberry.field(
+        description="A page of the claims of the edge's statement, negated ones included, in the order of their IRIs.",
+        metadata=sized("claims_per_edge"),
+    )
+    async def claims(
+        self,
+        info: Info[Context, None],
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ClaimConnection:
+        relation, direction, other = self.hop
+        edges = await info.context.relations.load(self.entity)
+        found = next(
+            (e.claims for e in edges if e.relation is relation and e.direction is direction and e.other == other), []
+        )
+        return claim_connection(found, first, after, last, before)
 
     @strawberry.field(description="The computed belief in the edge's statement and its inputs (never authored).")
-    async def belief(self, info: Info[Context, None]) -> Belief | None:
-        return await belief_of(info.context, self.statement)
+    def belief(self) -> Belief | None:
+        return None if self.score is None else Belief(score=self.score, statement=self.statement)
 
 
-def statement_of(iri: str, edge: EdgeData) -> Statement:
-    if edge.direction is Direction.OUTGOING:
-        return (iri, edge.relation.value, edge.other)
-    return (edge.other, edge.relation.value, iri)
+@strawberry.enum(
+    description="Orderings of an entity's relations; ties go by the label of the other entity, then the relation, "
+    "the direction and the IRI, so cursors are stable."
+)
+class RelationOrder(enum.Enum):
+    LABEL = "label"
+    SOURCES_DESC = "sources_desc"
+    BELIEF_DESC = "belief_desc"
 
 
-def evidence(edge: EdgeData, support: list[ClaimData], statement: Statement) -> Evidence:
-    sources = {c.source.iri for c in support}
-    neutral = {c.source.iri for c in support if not c.source.promotional}
-    return Evidence(
-        claims=[Claim(claim=c) for c in edge.claims],
-        source_count=len(sources),
-        non_promotional_source_count=len(neutral),
-        strongest_certainty=max((c.certainty for c in support), key=lambda c: c.rank),
-        promotional_only=not neutral,
-        statement=statement,
-    )
+@dataclass(frozen=True)
+class Link:
+    """One edge of an entity, from its summary: kept by a filter, with the label of the entity at the other end."""
+
+    relation: Relation
+    direction: Direction
+    other: str
+    label: str
+    sources: int
+    belief: float | None
+    evidence: Evidence
+
+    def key(self, order: RelationOrder) -> list[Any]:
+        tie = [self.label.casefold(), self.relation.name, self.direction.value, self.other]
+        if order is RelationOrder.SOURCES_DESC:
+            return [-self.sources, *tie]
+        if order is RelationOrder.BELIEF_DESC:
+            return [-(self.belief if self.belief is not None else -1.0), *tie]
+        return tie
 
 
-@strawberry.type(description="A related entity and the evidence for the relation.")
+def statement_of(iri: str, relation: Relation, direction: Direction, other: str) -> Statement:
+    if direction is Direction.OUTGOING:
+        return (iri, relation.value, other)
+    return (other, relation.value, iri)
+
+
+def kept(summary: EdgeSummary, where: EdgeFilter | None) -> tuple[int, int] | None:
+    """(independent sources, strongest certainty rank) of the supporting claims ``where`` counts, or None when the
+    edge is filtered out. Only the summary is read: a filter on the kind of evidence is applied by ``links``."""
+    promotional = where is not None and where.exclude_promotional
+    sources = summary.neutral_sources if promotional else summary.sources
+    strongest = summary.strongest_neutral if promotional else summary.strongest
+    if sources == 0:
+        return None
+    if where is None:
+        return sources, strongest
+    if where.min_sources is not None and sources < where.min_sources:
+        return None
+    if where.min_certainty is not None and strongest < where.min_certainty.rank:
+        return None
+    if where.min_belief is not None and (summary.belief is None or summary.belief < where.min_belief):
+        return None
+    return sources, strongest
+
+
+async def links(context: Context, iri: str, hops: Iterable[Hop], where: EdgeFilter | None) -> list[Link]:
+    """The edges of ``iri`` along ``hops`` that ``where`` keeps, unordered; each costs a summary and a label, not its
+    claims (those are read only for a filter on the kind of evidence, or when a client asks for them)."""
+    wanted = set(hops)
+    chosen: list[tuple[Relation, Direction, str, EdgeSummary, int, int]] = []
+    for summary in await context.summaries.load(iri):
+        relation = RELATIONS.get(summary.predicate)
+        if relation is None:
+            continue
+        direction, other = (OUT, summary.object) if summary.subject == iri else (IN, summary.subject)
+        if (relation, direction) not in wanted:
+            continue
+        found = kept(summary, where)
+        if found is not None:
+            chosen.append((relation, direction, other, summary, *found))
+    if where is not None and where.evidence_kind is not None and chosen:
+        kind = to_iri(str(where.evidence_kind))
+        claims = {(e.relation, e.direction, e.other): e for e in await context.relations.load(iri)}
+        chosen = [
+            c
+            for c in chosen
+            if (edge := claims.get((c[0], c[1], c[2]))) is not None
+            and any(claim.evidence == kind for claim in supporting(edge, where) or [])
+        ]
+    labels = context.services.labels.preferred([c[2] for c in chosen])
+    result = []
+    for relation, direction, other, summary, sources, strongest in chosen:
+        label = labels.get(other)
+        if label is None:  # not an entity of a kind (no card either)
+            continue
+        evidence = Evidence(
+            source_count=sources,
+            non_promotional_source_count=summary.neutral_sources,
+            strongest_certainty=list(Certainty)[strongest - 1],
+            promotional_only=summary.neutral_sources == 0,
+            claim_count=summary.claims,
+            entity=iri,
+            hop=(relation, direction, other),
+            statement=statement_of(iri, relation, direction, other),
+            score=summary.belief,
+        )
+        result.append(Link(relation, direction, other, label, sources, summary.belief, evidence))
+    return result
+
+
+@strawberry.type(description="A related entity, the relation and the evidence for it: an edge of a relation page.")
 class Relationship(Generic[T]):
+    cursor: str
     node: T
     relation: Relation
     direction: Direction
     evidence: Evidence
 
 
-async def edges(context: Context, iri: str, hops: list[Hop], where: EdgeFilter | None) -> list[Relationship[Any]]:
-    """The edges of ``iri`` along ``hops`` that ``where`` keeps, ordered by the label of the other end."""
-    chosen = []
-    scores = await beliefs(context) if where is not None and where.min_belief is not None else {}
-    for edge in await context.relations.load(iri):
-        if (edge.relation, edge.direction) in hops:
-            support = supporting(edge, where)
-            if support is not None and where is not None and where.min_belief is not None:
-                found = scores.get(statement_of(iri, edge))
-                support = support if found is not None and found.score >= where.min_belief else None
-            if support is not None:
-                chosen.append((edge, support))
-    nodes = await context.cards.load_many([edge.other for edge, _ in chosen])
-    result = [
+@strawberry.type(description="A page of an entity's relations (the Relay connection spec).")
+class RelationConnection(Generic[T]):
+    edges: list[Relationship[T]]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Relations in the whole list (under the filter).")
+
+
+async def relation_page(
+    context: Context,
+    iri: str,
+    hops: Iterable[Hop],
+    where: EdgeFilter | None,
+    order: RelationOrder,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> RelationConnection[Any]:
+    """A page of the edges of ``iri`` along ``hops``: ordered and cut from the summaries, so only the page's entities
+    are loaded."""
+    found = await links(context, iri, hops, where)
+    found.sort(key=lambda link: link.key(order))
+    at = window([link.key(order) for link in found], first, after, last, before)
+    chosen = found[at.start : at.stop]
+    cards = await context.cards.load_many([link.other for link in chosen])
+    edges = [
         Relationship(
+            cursor=encode_cursor(*link.key(order)),
             node=entity(card),
-            relation=edge.relation,
-            direction=edge.direction,
-            evidence=evidence(edge, support, statement_of(iri, edge)),
+            relation=link.relation,
+            direction=link.direction,
+            evidence=link.evidence,
         )
-        for (edge, support), card in zip(chosen, nodes, strict=True)
+        for link, card in zip(chosen, cards, strict=True)
         if card is not None
     ]
-    result.sort(key=lambda e: (e.node.card.label.casefold(), e.relation.name))
-    return result
+    return RelationConnection(edges=edges, page_info=page_info([e.cursor for e in edges], at), total_count=len(found))
+
+
+@strawberry.type(description="An entity's relations of one relation and direction: how many, and a page of them.")
+class RelationGroup:
+    relation: Relation
+    direction: Direction
+    total_count: int = strawberry.field(description="Relations of the group (under the filter).")
+    entity: strawberry.Private[str]
+    where: strawberry.Private[EdgeFilter | None]
+
+    @strawberry.field(description="A page of the group's relations.")
+    async def relationships(
+        self,
+        info: Info[Context, None],
+        order_by: RelationOrder = RelationOrder.LABEL,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> RelationConnection[LazyEntity]:
+        hops = [(self.relation, self.direction)]
+        return await relation_page(info.context, self.entity, hops, self.where, order_by, first, after, last, before)
 
 
 @strawberry.interface(description="Anything the sources talk about: a disease, a cell type, a therapy...")
@@ -353,8 +519,8 @@ class Entity:
         return [external_id(m) for m in self.card.mappings]
 
     @strawberry.field(
-        description="Every relation of the entity, either way, with its evidence.",
-        metadata=along((r, d) for r in Relation for d in Direction),
+        description="A page of every relation of the entity, either way, with its evidence.",
+        metadata=along(ALL_HOPS),
     )
     async def relations(
         self,
@@ -362,23 +528,50 @@ class Entity:
         relation: Relation | None = None,
         direction: Direction | None = None,
         filter: EdgeFilter | None = None,
-    ) -> list[Relationship[LazyEntity]]:
+        order_by: RelationOrder = RelationOrder.LABEL,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> RelationConnection[LazyEntity]:
         hops = [
-            (r, d)
-            for r in Relation
-            for d in Direction
-            if (relation is None or r == relation) and (direction is None or d == direction)
+            (r, d) for r, d in ALL_HOPS if (relation is None or r == relation) and (direction is None or d == direction)
         ]
-        return await edges(info.context, self.card.iri, hops, filter)
+        return await relation_page(info.context, self.card.iri, hops, filter, order_by, first, after, last, before)
+
+    @strawberry.field(
+        description="The entity's relations by relation and direction (in the order of the Relation enum, incoming "
+        "first), each with its count and a page of its own: what an entity page shows.",
+        metadata=sized("relation_groups"),
+    )
+    async def relation_groups(self, info: Info[Context, None], filter: EdgeFilter | None = None) -> list[RelationGroup]:
+        counts: dict[Hop, int] = {}
+        for link in await links(info.context, self.card.iri, ALL_HOPS, filter):
+            counts[link.relation, link.direction] = counts.get((link.relation, link.direction), 0) + 1
+        return [
+            RelationGroup(relation=r, direction=d, total_count=counts[r, d], entity=self.card.iri, where=filter)
+            for r, d in ALL_HOPS
+            if (r, d) in counts
+        ]
 
 
 def relation_field(hops: list[Hop], target: str, description: str) -> Any:
-    """A field that follows ``hops`` to entities of the ``target`` type, with an evidence filter."""
+    """A field that pages through ``hops`` to entities of the ``target`` type, with an evidence filter and an
+    ordering."""
 
-    async def resolve(root: Entity, info: Info[Context, None], filter: EdgeFilter | None = None) -> Any:
-        return await edges(info.context, root.card.iri, hops, filter)
+    async def resolve(
+        root: Entity,
+        info: Info[Context, None],
+        filter: EdgeFilter | None = None,
+        order_by: RelationOrder = RelationOrder.LABEL,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Any:
+        return await relation_page(info.context, root.card.iri, hops, filter, order_by, first, after, last, before)
 
-    resolve.__annotations__["return"] = list[Relationship[Annotated[target, strawberry.lazy("kg.graphql.types")]]]  # type: ignore[valid-type]
+    resolve.__annotations__["return"] = RelationConnection[Annotated[target, strawberry.lazy("kg.graphql.types")]]  # type: ignore[valid-type]
     return strawberry.field(resolver=resolve, description=description, metadata=along(hops))
 
 

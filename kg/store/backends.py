@@ -20,6 +20,7 @@ from kg.queries.text import dataset_graphs, inline_values, lex, names_dataset, q
 from kg.rdf.dataset import read_sources
 from kg.settings import Settings
 from kg.store.build import BUILD_RECORD, file_hashes, release_id
+from kg.store.edges import EDGES_FILE, EdgeIndex, EdgeIndexError
 from kg.store.embedded import Bindings, Result, query_store, syntax_message
 from kg.store.labels import LABELS_FILE, LabelIndex, LabelIndexError
 from kg.store.metadata import metadata_quads
@@ -118,6 +119,12 @@ def open_store_dir(path: Path) -> tuple[ox.Store, dict[str, object]]:
         try:
             LabelIndex.open(labels).connection.close()
         except LabelIndexError as exc:
+            raise StoreError(str(exc)) from None
+    edges = path / EDGES_FILE
+    if edges.exists():  # the edge summaries, also written by `kg build` (otherwise summed at start-up)
+        try:
+            EdgeIndex.open(edges).connection.close()
+        except EdgeIndexError as exc:
             raise StoreError(str(exc)) from None
     try:
         store = ox.Store.read_only(str(path / "data"))

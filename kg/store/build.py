@@ -13,12 +13,15 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
 from kg import __version__
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
+from kg.settings import Settings
+from kg.store.edges import EDGES_FILE, EdgeIndex, summarize
 from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.store.metadata import metadata_quads
 
@@ -107,7 +110,8 @@ def build_store(
     files are bulk-loaded too, streamed from disk rather than parsed into memory first (the synthetic graphs of
     bench/generate.py, 10M triples and more); their hashes join the build record's. ``survey`` is called on the
     finished store directory before it is installed, to write what is measured once per release beside it (kg build
-    records the GraphQL sizes there: kg.graphql.recorded)."""
+    records the GraphQL sizes there: kg.graphql.recorded). The label index
+    (with ``labels_query``) and the edge summaries (kg.store.edges) are written beside the data."""
     check_target(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +151,15 @@ def _write(
             ((r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows),  # type: ignore[union-attr]
             work / LABELS_FILE,
         ).connection.close()
+    queries = catalog or Catalog(Settings().queries_dir)  # every store has its edge summaries
+
+    summaries = summarize(
+        *(
+            cast(ox.QuerySolutions, store.query(queries.get(name).text, use_default_graph_as_union=True))
+            for name in ("edge_summaries", "belief_scores")
+        )
+    )
+    EdgeIndex.build(summaries, work / EDGES_FILE).connection.close()
     del store
     record: dict[str, object] = {
         "release": release_id(hashes),

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS label (
     preferred INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS label_folded ON label (folded);
+CREATE INDEX IF NOT EXISTS label_entity ON label (entity, preferred);
 CREATE VIRTUAL TABLE IF NOT EXISTS label_text
     USING fts5 (folded, content='label', content_rowid='id', tokenize='trigram');
 """
@@ -139,6 +140,20 @@ class LabelIndex:
         """Every entity with a label or synonym."""
         with self.lock:
             return [e for (e,) in self.connection.execute("SELECT DISTINCT entity FROM label ORDER BY entity")]
+
+    def preferred(self, entities: Sequence[str]) -> dict[str, str]:
+        """The preferred label of each of ``entities`` that has a kind and a label (the others are left out)."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(entities))
+        with self.lock:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = self.connection.execute(
+                    f"SELECT entity, label FROM label WHERE preferred = 1 AND entity IN ({marks})", chunk
+                ).fetchall()
+                found.update(rows)
+        return found
 
     def search(self, text: str, kinds: Sequence[str] = (), limit: int = 10) -> list[Hit]:
         folded = fold(text)

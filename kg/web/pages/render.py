@@ -4,7 +4,6 @@ relation groups of an entity page, the graph view's network and the disease x th
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Any, Final
 
@@ -97,19 +96,32 @@ def environment() -> Environment:
     return env
 
 
-def groups(relations: list[dict[str, Any]], vocabulary: Vocabulary) -> list[dict[str, Any]]:
-    """An entity's relations grouped by relation and direction, in the order of the Relation enum."""
-    order = {r.name: n for n, r in enumerate(Relation)}
-    grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for edge in relations:
-        grouped[edge["relation"], edge["direction"]].append(edge)
+def shown(edge: dict[str, Any]) -> dict[str, Any]:
+    """An edge of a relation page as the templates show it: its claims (the first page) and whether a promotional
+    source makes any of them."""
+    evidence = edge["evidence"]
+    claims = [c["node"] for c in evidence["claims"]["edges"]]
+    promotional = evidence["sourceCount"] > evidence["nonPromotionalSourceCount"]
+    return edge | {"claims": claims, "promotional": promotional or any(c["source"]["isPromotional"] for c in claims)}
+
+
+def groups(relation_groups: list[dict[str, Any]], vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """An entity's relation groups (in the order of the Relation enum, incoming first, as GraphQL gives them), each
+    with its best supported edges and the number of all of them."""
     result = []
-    for (relation, direction), edges in sorted(grouped.items(), key=lambda g: (order[g[0][0]], g[0][1] != "INCOMING")):
-        edges.sort(key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
-        for edge in edges:
-            edge["promotional"] = any(c["source"]["isPromotional"] for c in edge["evidence"]["claims"])
+    for group in relation_groups:
+        relation, direction = group["relation"], group["direction"]
+        edges = [shown(e) for e in group["relationships"]["edges"]]
         heading = vocabulary.heading(relation, direction)
-        result.append({"heading": heading, "relation": relation, "direction": direction, "edges": edges})
+        result.append(
+            {
+                "heading": heading,
+                "relation": relation,
+                "direction": direction,
+                "edges": edges,
+                "total": group["totalCount"],
+            }
+        )
     return result
 
 
@@ -118,7 +130,8 @@ def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary, limit: int = M
     relations among them. An edge is one statement (subject, relation, object) weighted by its independent sources."""
     center = entity["id"]
     nodes = {center: {"id": center, "label": entity["label"], "kind": entity["__typename"], "center": True}}
-    ranked = sorted(entity["relations"], key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
+    relations = entity["relations"]["edges"]
+    ranked = sorted(relations, key=lambda e: (-e["evidence"]["sourceCount"], e["node"]["label"].casefold()))
     neighbours = {e["node"]["id"] for e in ranked} - {center}
     for edge in ranked:
         node = edge["node"]
@@ -145,15 +158,21 @@ def neighbourhood(entity: dict[str, Any], vocabulary: Vocabulary, limit: int = M
             "promotionalOnly": evidence["promotionalOnly"],
         }
 
-    for edge in entity["relations"]:
+    for edge in relations:
         add(center, edge)
-    for edge in entity["relations"]:
-        for inner in edge["node"]["relations"]:
+    for edge in relations:
+        for inner in edge["node"]["relations"]["edges"]:
             add(edge["node"]["id"], inner)
     for node in nodes.values():
         node["href"] = href(node["id"])
         node["kindClass"] = KIND_CLASSES.get(node["kind"], "other")
-    return {"nodes": list(nodes.values()), "edges": list(edges.values()), "neighbours": len(neighbours)}
+    return {
+        "nodes": list(nodes.values()),
+        "edges": list(edges.values()),
+        "neighbours": len(neighbours),
+        "relations": entity["relations"]["totalCount"],
+        "truncated": entity["relations"]["totalCount"] > len(relations),
+    }
 
 
 def disease_therapy_matrix(diseases: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +183,7 @@ def disease_therapy_matrix(diseases: dict[str, Any]) -> dict[str, Any]:
     for edge in diseases["edges"]:
         disease = edge["node"]
         cells = {}
-        for link in disease.get("therapies", []):
+        for link in disease.get("therapies", {}).get("edges", []):
             therapy = link["node"]
             column = columns.setdefault(therapy["id"], {"id": therapy["id"], "label": therapy["label"], "count": 0})
             column["count"] += 1

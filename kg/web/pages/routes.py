@@ -19,16 +19,24 @@ import pyoxigraph as ox
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from kg.errors import KgError, NotFound
+from kg.errors import BadRequest, KgError, NotFound
 from kg.execution.executor import Answer, Executor
 from kg.execution.executor import Term as RdfTerm
 from kg.graphql.context import Context
-from kg.graphql.model import to_iri
+from kg.graphql.model import Direction, Relation, to_iri
 from kg.namespaces import GRAPH, KGR, SCAD, curie
 from kg.queries.catalog import Catalog, NamedQuery
 from kg.queries.formats import GRAPHS, Format, by_name, negotiate, parse_accept
 from kg.web.fastpath import request_key
-from kg.web.pages.render import disease_therapy_matrix, environment, groups, local_href, neighbourhood, safe_json
+from kg.web.pages.render import (
+    disease_therapy_matrix,
+    environment,
+    groups,
+    local_href,
+    neighbourhood,
+    safe_json,
+    shown,
+)
 from kg.web.pages.vocabulary import Term, Vocabulary
 from kg.web.sparql import answer, cache_headers, not_modified
 
@@ -225,13 +233,15 @@ class Pages:
                 "vocabulary": vocabulary,
                 "alternates": alternates,
             }
+        if "relation" in request.query_params or "direction" in request.query_params:
+            return await self._relations_page(request, iri, vocabulary, alternates)
         data = await self.graphql(request, "entity_page", {"id": iri})
         entity = data["entity"]
         if entity is not None:
             return "entity.html", {
                 "entity": entity,
                 "curator_assertions": data.get("curatorAssertions") or [],
-                "groups": groups(entity["relations"], vocabulary),
+                "groups": groups(entity["relationGroups"], vocabulary),
                 "vocabulary": vocabulary,
                 "alternates": alternates,
             }
@@ -244,6 +254,37 @@ class Pages:
             "incoming": [s | {"iri": s["subject"], "text": ""} for s in statements if s["subject"] != iri],
             "labels": labels,
             "vocabulary": vocabulary,
+            "alternates": alternates,
+        }
+
+    async def _relations_page(
+        self, request: Request, iri: str, vocabulary: Vocabulary, alternates: list[dict[str, str]]
+    ) -> tuple[str, dict[str, Any]]:
+        """``/id/{name}?relation=...&direction=...``: every edge of one relation of an entity, a page at a time."""
+        relation = request.query_params.get("relation", "")
+        direction = request.query_params.get("direction", "")
+        if relation not in Relation.__members__:
+            raise BadRequest(f"relation is {relation!r}; expected a relation name such as INVESTIGATED_FOR")
+        if direction not in Direction.__members__:
+            raise BadRequest(f"direction is {direction!r}; expected INCOMING or OUTGOING")
+        variables = {
+            "id": iri,
+            "relation": relation,
+            "direction": direction,
+            "after": request.query_params.get("after"),
+        }
+        data = await self.graphql(request, "entity_relations", variables)
+        entity = data["entity"]
+        if entity is None:
+            raise NotFound(f"{curie(iri)} is not an entity, so it has no relations to list")
+        page = entity["relations"]
+        return "relations.html", {
+            "entity": entity,
+            "relation": relation,
+            "direction": direction,
+            "heading": vocabulary.heading(relation, direction),
+            "page": page,
+            "edges": [shown(e) for e in page["edges"]],
             "alternates": alternates,
         }
 

@@ -51,7 +51,7 @@ from kg.web.pages.render import HERE
 from kg.web.pages.results import Tables
 from kg.web.pages.routes import Pages, prefers_html
 from kg.web.reload import Busy, Follower, current_release, forget, validated
-from kg.web.search_path import SearchPath
+from kg.web.search_path import SearchPath, search_document
 from kg.web.sparql import sparql
 from kg.web.trapi import meta_knowledge_graph, trapi_query
 
@@ -415,7 +415,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             allow_headers=["Accept", "Content-Type", "If-None-Match"],
             expose_headers=["ETag", "X-KG-Release"],
         ),
-        Middleware(SearchPath, document=(settings.queries_dir / "graphql" / "search.graphql").read_text("utf-8")),
+        Middleware(SearchPath, document=search_document(settings.queries_dir)),
     ]
     return Starlette(
         debug=settings.debug,

@@ -21,8 +21,8 @@ from kg.store.build import build_store
 SOURCES = 5  # the source articles 000 to 004
 QUERIES = [
     "{ sources { id } }",
-    '{ entity(id: "kgr:lupus") { relations { relation } } }',
-    '{ entity(id: "kgr:lupus") { relations { node { relations { relation } } } } }',
+    '{ entity(id: "kgr:lupus") { relations { edges { relation } } } }',
+    '{ entity(id: "kgr:lupus") { relations { edges { node { relations { edges { relation } } } } } } }',
     "{ claims(first: 4) { edges { node { source { id } } } } sources { id } }",
 ]
 

@@ -11,6 +11,7 @@ goes to GraphQL unchanged: another document, variables the field would refuse or
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,14 +27,22 @@ TEXT_LIMIT = 200
 """The longest text the search field accepts (longer is refused there, with its message)."""
 
 
+def search_document(queries_dir: Path) -> str | None:
+    """The search document of the queries folder (None without one: every search then goes to GraphQL)."""
+    try:
+        return (queries_dir / "graphql" / "search.graphql").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
 class SearchPath:
-    def __init__(self, app: ASGIApp, document: str) -> None:
+    def __init__(self, app: ASGIApp, document: str | None) -> None:
         self.app = app
         self.document = document
         self.typenames = {kind: cls.__strawberry_definition__.name for kind, cls in TYPES.items()}  # type: ignore[attr-defined]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
+        if self.document is None or scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/graphql":
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -202,6 +202,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true", help="build (or reuse) the store and stop")
+    parser.set_defaults(baseline=None)  # bench/run.py's side-by-side checkout: not part of the scale run
     args = parser.parse_args()
     if shutil.which("wrk") is None and not args.build_only:
         sys.exit("bench needs wrk: apt-get install wrk")

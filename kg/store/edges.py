@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from kg.store.labels import truth
+from kg.store.labels import check_written, truth
 
 EDGES_FILE = "edges.sqlite"
 """The edge summaries beside an on-disk store (written by `kg build`)."""
@@ -155,20 +155,12 @@ class EdgeIndex:
     def open(cls, path: Path) -> EdgeIndex:
         """Summaries written by `kg build`, opened read-only and checked: a corrupt or foreign file is refused with
         EdgeIndexError (at start-up, not at the first card)."""
+        what = f"edge summaries {path} are"
         if not path.is_file():
-            raise FileNotFoundError(f"edge summaries {path} are missing; rebuild the store with `kg build`")
+            raise FileNotFoundError(f"{what} missing; rebuild the store with `kg build`")
         index = cls(f"{path.resolve().as_uri()}?mode=ro")
-        try:
-            (verdict,) = index.connection.execute("PRAGMA quick_check").fetchone()
-            index.connection.execute(f"SELECT {_COLUMNS} FROM edge LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as exc:
-            index.connection.close()
-            raise EdgeIndexError(
-                f"edge summaries {path} are corrupt or not edge summaries ({exc}); rebuild the store with `kg build`"
-            ) from None
-        if verdict != "ok":
-            index.connection.close()
-            raise EdgeIndexError(f"edge summaries {path} are corrupt ({verdict}); rebuild the store with `kg build`")
+        probe = f"SELECT {_COLUMNS} FROM edge LIMIT 1"
+        check_written(index.connection, what, "edge summaries", [probe], EdgeIndexError)
         return index
 
     def of(self, entities: Sequence[str]) -> dict[str, list[EdgeSummary]]:

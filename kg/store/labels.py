@@ -89,21 +89,15 @@ class LabelIndex:
     def open(cls, path: Path) -> LabelIndex:
         """An index written by `kg build`, opened read-only and checked: a corrupt or foreign file is refused with
         LabelIndexError (at start-up, not at the first search)."""
+        what = f"label index {path} is"
         if not path.is_file():
-            raise FileNotFoundError(f"label index {path} is missing; rebuild the store with `kg build`")
+            raise FileNotFoundError(f"{what} missing; rebuild the store with `kg build`")
         index = cls(f"{path.resolve().as_uri()}?mode=ro")
-        try:
-            (verdict,) = index.connection.execute("PRAGMA quick_check").fetchone()
-            index.connection.execute("SELECT entity, kind, label, folded, preferred FROM label LIMIT 1").fetchall()
-            index.connection.execute("SELECT rowid FROM label_text WHERE label_text MATCH 'abc' LIMIT 1").fetchall()
-        except sqlite3.DatabaseError as exc:
-            index.connection.close()
-            raise LabelIndexError(
-                f"label index {path} is corrupt or not a label index ({exc}); rebuild the store with `kg build`"
-            ) from None
-        if verdict != "ok":
-            index.connection.close()
-            raise LabelIndexError(f"label index {path} is corrupt ({verdict}); rebuild the store with `kg build`")
+        probes = (
+            "SELECT entity, kind, label, folded, preferred FROM label LIMIT 1",
+            "SELECT rowid FROM label_text WHERE label_text MATCH 'abc' LIMIT 1",
+        )
+        check_written(index.connection, what, "a label index", probes, LabelIndexError)
         return index
 
     def record_heads(self, heads: Iterable[tuple[str, str, str]]) -> None:
@@ -206,3 +200,20 @@ def classify(label: str, text: str, preferred: bool) -> Match | None:
     if text in label:
         return Match.SUBSTRING
     return None
+
+
+def check_written(
+    connection: sqlite3.Connection, what: str, kind: str, probes: Sequence[str], error: type[Exception]
+) -> None:
+    """Refuse a SQLite file that `kg build` wrote beside the store (``what``: "label index PATH is") when SQLite's
+    quick check fails or a probe query cannot run on it (it is not ``kind``): ``error``, the connection closed."""
+    try:
+        (verdict,) = connection.execute("PRAGMA quick_check").fetchone()
+        for probe in probes:
+            connection.execute(probe).fetchall()
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        raise error(f"{what} corrupt or not {kind} ({exc}); rebuild the store with `kg build`") from None
+    if verdict != "ok":
+        connection.close()
+        raise error(f"{what} corrupt ({verdict}); rebuild the store with `kg build`")

@@ -205,21 +205,26 @@ def start(cmd: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -
     )
 
 
+def serve_command(store_dir: Path, port: int, workers: int) -> list[str]:
+    """`kg serve --store` on 127.0.0.1 (its default host) with this Python."""
+    return [
+        sys.executable,
+        "-m",
+        "kg",
+        "serve",
+        "--store",
+        str(store_dir),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
 def start_kg(store_dir: Path, port: int, workers: int, cwd: Path = ROOT) -> subprocess.Popen[bytes]:
     """`kg serve --store` of the checkout at ``cwd``, once it answers (stopped again if it never does)."""
     kg = start(
-        [
-            sys.executable,
-            "-m",
-            "kg",
-            "serve",
-            "--store",
-            str(store_dir),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
+        serve_command(store_dir, port, workers),
         env={
             "KG_MAX_ROWS": "100000",
             "KG_QUERY_TIMEOUT": "30",

@@ -28,7 +28,21 @@ import time
 from pathlib import Path
 
 import httpx
-from run import HOST, OUT, ROOT, GraphResult, MemoryWatch, bench_graph, free_port, memory_mb, start, stop, table, tree
+from run import (
+    HOST,
+    OUT,
+    ROOT,
+    GraphResult,
+    MemoryWatch,
+    bench_graph,
+    free_port,
+    memory_mb,
+    serve_command,
+    start,
+    stop,
+    table,
+    tree,
+)
 
 from kg.graphql.recorded import SIZES_FILE
 
@@ -114,18 +128,7 @@ def cold_start(store_dir: Path, workers: int) -> dict[str, float]:
     port = free_port()
     started = time.monotonic()
     process = start(
-        [
-            sys.executable,
-            "-m",
-            "kg",
-            "serve",
-            "--store",
-            str(store_dir),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
+        serve_command(store_dir, port, workers),
         env={"KG_ACCESS_LOG": "false"},
     )
     try:

@@ -221,17 +221,16 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
     on-disk store)."""
     kinds_rows, _ = await executor.select(catalog.get("class_kinds").text)
     kinds = {r["class"].value: r["kind"].value.rsplit("#", 1)[-1] for r in kinds_rows}
-    labels_file = settings.store_dir / LABELS_FILE if settings.store_dir and not settings.sparql_url else None
-    if labels_file is not None and labels_file.is_file():
-        labels = LabelIndex.open(labels_file)
+    on_disk = settings.store_dir if settings.store_dir and not settings.sparql_url else None  # built by `kg build`
+    if on_disk is not None and (on_disk / LABELS_FILE).is_file():
+        labels = LabelIndex.open(on_disk / LABELS_FILE)
     else:
         rows, _ = await executor.select(catalog.get("entity_labels").text)
         labels = LabelIndex.build(
             (r["entity"].value, r["kind"].value, r["label"].value, truth(r["preferred"].value)) for r in rows
         )
-    edges_file = settings.store_dir / EDGES_FILE if settings.store_dir and not settings.sparql_url else None
-    if edges_file is not None and edges_file.is_file():
-        edges = EdgeIndex.open(edges_file)
+    if on_disk is not None and (on_disk / EDGES_FILE).is_file():
+        edges = EdgeIndex.open(on_disk / EDGES_FILE)
     else:
         claims, _ = await executor.select(catalog.get("edge_summaries").text)
         scores, _ = await executor.select(catalog.get("belief_scores").text)
@@ -248,7 +247,6 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
         cache_bytes=settings.cache_bytes // 4,
         check_timeout=settings.graphql_check_timeout,
     )
-    on_disk = settings.store_dir if settings.store_dir and not settings.sparql_url else None
     recorded = read_sizes(on_disk, executor.release) if on_disk is not None else None
     if recorded is not None:  # measured by `kg build`
         services.sizes = recorded

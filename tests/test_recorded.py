@@ -88,6 +88,7 @@ def test_the_recorded_file_is_what_is_read_and_only_for_its_release(recorded: Pa
 
 SEARCH = (Path(__file__).resolve().parent.parent / "queries" / "graphql" / "search.graphql").read_text()
 TEXTS = ["lup", "lupus", "LUPUS", "sc", "stem cell", "ms", "marrow", "t", "arthritis", "zzzz", " lupus ", "é", ""]
+TEXTS += ["lupus\x00", "lu\x00pus", "\x00\x00\x00", 'lu"\x1f*']  # a NUL used to end the full-text query early
 
 
 def test_the_search_document_is_answered_from_the_index_as_graphql_answers_it(recorded: Path) -> None:

@@ -58,8 +58,12 @@ def truth(value: str) -> bool:
     return value in ("true", "1")
 
 
+_CONTROLS = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)], " ")
+"""Control characters fold to a space: no label holds one, and a NUL would end SQLite's full-text query early."""
+
+
 def fold(text: str) -> str:
-    return " ".join(text.casefold().split())
+    return " ".join(text.translate(_CONTROLS).casefold().split())
 
 
 class LabelIndex:

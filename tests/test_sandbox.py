@@ -204,6 +204,48 @@ def test_a_sandbox_that_died_while_idle_costs_no_query() -> None:
     assert pool.crashes == 0 and len(live) == 2 and dead not in live
 
 
+def test_a_query_finds_a_live_sandbox_when_every_idle_one_was_killed_at_once() -> None:
+    """Every idle sandbox of the pool killed just before a query, ten rounds: the processes end while the query is
+    being written to them, so a try can find a second and a third one dying before the pool has seen them end. Each
+    such try had no receipt, so the query goes on to another sandbox and waits for a replacement; it never fails.
+    (With one resend only, 3 to 7 rounds in 15 failed with an incident.)"""
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("https://w3id.org/scad/id/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
+    config = {"store_dir": None, "memory": 1_000_000_000, "max_rows": 10_000, "max_result_bytes": 1_000_000}
+    size = 4
+    pool = SandboxPool(config, store.dump(format=ox.RdfFormat.N_QUADS) or b"", size)
+    text = "SELECT ?o WHERE { ?s ?p ?o }"
+    request = {"text": text, "default_graphs": [], "named_graphs": [], "accept": None, "format_name": None}
+
+    def live() -> list[Any]:
+        return [s for s in pool.idle._queue if not s.replaced and not s.dead]  # type: ignore[attr-defined]
+
+    async def main() -> tuple[list[Any], set[int]]:
+        await pool.start()
+        answers: list[Any] = []
+        killed: set[int] = set()
+        try:
+            for _ in range(10):
+                deadline = time.monotonic() + 30
+                while len(live()) < size and time.monotonic() < deadline:  # the pool has refilled
+                    await asyncio.sleep(0.02)
+                for sandbox in live():
+                    killed.add(sandbox.process.pid)
+                    os.kill(sandbox.process.pid, signal.SIGKILL)
+                try:
+                    answers.append(await pool.run({**request, "media_type": "text/csv"}, 30, text))
+                except SandboxFailed as failure:
+                    answers.append(failure)
+            return answers, killed
+        finally:
+            await pool.aclose()
+
+    answers, killed = asyncio.run(main())
+    assert len(killed) == 10 * size
+    assert [answer[1].split() if isinstance(answer, tuple) else answer for answer in answers] == [[b"o", b"x"]] * 10
+    assert pool.crashes == 0
+
+
 def test_sandboxes_killed_while_idle_do_not_fail_the_next_query(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with kg_server(env={"KG_QUERY_TIMEOUT": "60"}, log=log) as s:
@@ -218,8 +260,12 @@ def test_sandboxes_killed_while_idle_do_not_fail_the_next_query(tmp_path: Path) 
             for pid in killed:  # every idle sandbox of the worker, between two queries
                 os.kill(pid, signal.SIGKILL)
             assert labels(client.get("/sparql", params={"query": LUPUS_LABELS + " LIMIT 7"})) == LUPUS_ALT_LABELS
-        assert not killed & sandbox_pids(worker)
-    assert "incident" not in log.read_text() and "ended while idle" in log.read_text()
+        deadline = time.monotonic() + 30
+        while len(sandbox_pids(worker) - killed) < Settings().sandboxes and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not killed & sandbox_pids(worker) and len(sandbox_pids(worker)) == Settings().sandboxes  # refilled
+    # whether the pool saw each end while idle or the query found it first is a race; no query may fail either way
+    assert not [line for line in log.read_text().splitlines() if "incident" in line]
 
 
 @pytest.fixture

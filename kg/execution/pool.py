@@ -7,8 +7,9 @@ notice. The pool is asyncio-native: killing a process costs one signal, and no t
 
 A sandbox that dies while idle (killed from outside, between queries) costs no query: it is replaced as soon as its
 end is seen, a query never takes a sandbox whose process has ended, and a query whose request could not be written
-to its sandbox (it never reached it, so it never ran) is sent once more, to another. A query that was delivered and
-then ended its sandbox is never sent again: it fails alone, with its incident id.
+to its sandbox, or whose sandbox ended without a receipt for it (it never reached the engine, so it never ran), goes
+on to another, up to once per sandbox of the pool (all of them may have been killed at once). A query that was
+delivered and then ended its sandbox is never sent again: it fails alone, with its incident id.
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ class SandboxPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         message = frame(request)
-        resent = False
+        tries = 0
         while True:
             sandbox = await self._acquire(max(0.0, deadline - loop.time()))
             if sandbox is None:
@@ -249,17 +250,17 @@ class SandboxPool:
             except asyncio.CancelledError:  # the client went away: the sandbox may be busy for long, so end it
                 self._discard(sandbox)
                 raise
-            except asyncio.IncompleteReadError as exc:
-                had_it = sandbox.take_receipts() > 0
+            except (asyncio.IncompleteReadError, OSError, ConnectionError) as exc:
+                partial = isinstance(exc, asyncio.IncompleteReadError) and bool(exc.partial)
+                had_it = sandbox.take_receipts() > 0 or partial
                 self._discard(sandbox)
-                if exc.partial or had_it or resent:  # it had the query (or this is the second try)
+                tries += 1
+                if had_it or tries > self.size:  # it had the query, which may have ended it: never run it twice
                     raise await self._failure(sandbox, what) from None
+                # it ended before it had the whole request (killed while idle, its end not seen yet), so the query
+                # never ran: send it to another; every sandbox may have been killed at once, hence up to size tries
                 log.warning("sandbox %s ended before it received a query; sending the query to another", process.pid)
-                resent = True  # it ended before it had the whole request, so the query never ran: send it again
                 continue
-            except (OSError, ConnectionError):
-                self._discard(sandbox)
-                raise await self._failure(sandbox, what) from None
             break
         self.busy.discard(sandbox)
         if self.closed:

@@ -98,12 +98,17 @@ def test_a_runaway_is_killed_at_the_deadline_and_the_worker_serves_on(tmp_path: 
     assert "retires" not in log.read_text()
 
 
-def run_pool(size: int, memory: int, *jobs: tuple[str, float]) -> tuple[list[Any], SandboxPool]:
-    """Run ``jobs`` (query text, timeout) at once on a fresh pool over a small store; their outcomes in order."""
+def small_pool(memory: int, size: int) -> SandboxPool:
+    """A pool (not started) of ``size`` sandboxes capped at ``memory`` bytes over a store of one triple."""
     store = ox.Store()
     store.add(ox.Quad(ox.NamedNode("https://w3id.org/scad/id/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
     config = {"store_dir": None, "memory": memory, "max_rows": 10_000, "max_result_bytes": 1_000_000}
-    pool = SandboxPool(config, store.dump(format=ox.RdfFormat.N_QUADS) or b"", size)
+    return SandboxPool(config, store.dump(format=ox.RdfFormat.N_QUADS) or b"", size)
+
+
+def run_pool(size: int, memory: int, *jobs: tuple[str, float]) -> tuple[list[Any], SandboxPool]:
+    """Run ``jobs`` (query text, timeout) at once on a fresh pool over a small store; their outcomes in order."""
+    pool = small_pool(memory, size)
 
     async def main() -> list[Any]:
         await pool.start()
@@ -176,10 +181,7 @@ def test_a_crashed_sandbox_gives_a_problem_document_with_an_incident_id(caplog: 
 def test_a_sandbox_that_died_while_idle_costs_no_query() -> None:
     """A sandbox killed between queries, before the pool has seen it end: the query written to it never reached a
     running process, so it goes once more, to another sandbox, and is answered; the dead one is replaced."""
-    store = ox.Store()
-    store.add(ox.Quad(ox.NamedNode("https://w3id.org/scad/id/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
-    config = {"store_dir": None, "memory": 1_000_000_000, "max_rows": 10_000, "max_result_bytes": 1_000_000}
-    pool = SandboxPool(config, store.dump(format=ox.RdfFormat.N_QUADS) or b"", 2)
+    pool = small_pool(1_000_000_000, 2)
     text = "SELECT ?o WHERE { ?s ?p ?o }"
     request = {"text": text, "default_graphs": [], "named_graphs": [], "accept": None, "format_name": None}
 
@@ -209,11 +211,8 @@ def test_a_query_finds_a_live_sandbox_when_every_idle_one_was_killed_at_once() -
     being written to them, so a try can find a second and a third one dying before the pool has seen them end. Each
     such try had no receipt, so the query goes on to another sandbox and waits for a replacement; it never fails.
     (With one resend only, 3 to 7 rounds in 15 failed with an incident.)"""
-    store = ox.Store()
-    store.add(ox.Quad(ox.NamedNode("https://w3id.org/scad/id/a"), ox.NamedNode("http://e/p"), ox.Literal("x")))
-    config = {"store_dir": None, "memory": 1_000_000_000, "max_rows": 10_000, "max_result_bytes": 1_000_000}
     size = 4
-    pool = SandboxPool(config, store.dump(format=ox.RdfFormat.N_QUADS) or b"", size)
+    pool = small_pool(1_000_000_000, size)
     text = "SELECT ?o WHERE { ?s ?p ?o }"
     request = {"text": text, "default_graphs": [], "named_graphs": [], "accept": None, "format_name": None}
 

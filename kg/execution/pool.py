@@ -250,15 +250,14 @@ class SandboxPool:
             except asyncio.CancelledError:  # the client went away: the sandbox may be busy for long, so end it
                 self._discard(sandbox)
                 raise
-            except (asyncio.IncompleteReadError, OSError, ConnectionError) as exc:
+            except (asyncio.IncompleteReadError, OSError) as exc:  # OSError: a broken pipe, or a bad frame
                 partial = isinstance(exc, asyncio.IncompleteReadError) and bool(exc.partial)
                 had_it = sandbox.take_receipts() > 0 or partial
                 self._discard(sandbox)
                 tries += 1
                 if had_it or tries > self.size:  # it had the query, which may have ended it: never run it twice
                     raise await self._failure(sandbox, what) from None
-                # it ended before it had the whole request (killed while idle, its end not seen yet), so the query
-                # never ran: send it to another; every sandbox may have been killed at once, hence up to size tries
+                # no receipt: it ended before the query reached the engine (see the module's docstring)
                 log.warning("sandbox %s ended before it received a query; sending the query to another", process.pid)
                 continue
             break

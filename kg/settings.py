@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     """Largest request line and headers together; larger ones are refused with 431 (by `kg serve`)."""
     header_timeout: Annotated[float, Field(gt=0)] = 10.0
     """Seconds a client may take to send a request's line and headers (408 after that, by `kg serve`)."""
+    body_timeout: Annotated[float, Field(gt=0)] = 30.0
+    """Seconds a client may take to send a request's body once its headers are in (408 after that, by `kg serve`, if
+    no answer has started)."""
     keep_alive_timeout: Annotated[int, Field(ge=1)] = 5
     """Seconds an idle keep-alive connection stays open."""
     max_connections: Annotated[int, Field(ge=1)] = 1000

@@ -6,6 +6,7 @@ worker above its memory cap or growing over a run of distinct requests."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -99,6 +100,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int,
     env = {
         "KG_QUERY_TIMEOUT": str(DEADLINE),
         "KG_HEADER_TIMEOUT": "2",
+        "KG_BODY_TIMEOUT": "2",
         "KG_KEEP_ALIVE_TIMEOUT": "1",
         "KG_CACHE_ENTRIES": "64",
         "KG_CACHE_BYTES": "2000000",
@@ -251,6 +253,66 @@ def test_idle_connections_are_closed_after_the_keep_alive_timeout(server: tuple[
         while sock.recv(4096):  # the rest of the answer, then the server's close
             pass
         assert time.monotonic() - started < DEADLINE + 5  # KG_KEEP_ALIVE_TIMEOUT=1 for this server
+
+
+def test_a_slow_body_gets_408_at_its_deadline_and_the_server_serves_on(server: tuple[str, int, Path]) -> None:
+    """A body that stops, or trickles a chunk every 0.3 s forever, holds its connection only KG_BODY_TIMEOUT (2 s for
+    this server) after its headers: then 408, and the connection is closed. (Without the deadline both waited out
+    the whole test's patience: the server never answered.)"""
+    base, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    head = b"POST /sparql HTTP/1.1\r\nHost: x\r\ncontent-type: application/sparql-query\r\n"
+    for name, framing, drip in (
+        ("stopped", b"content-length: 1000\r\n\r\nASK {", b""),
+        ("trickled", b"transfer-encoding: chunked\r\n\r\n", b"1\r\n \r\n"),
+    ):
+        with socket.create_connection((HOST, port), timeout=1) as sock:
+            started = time.monotonic()
+            sock.sendall(head + framing)
+            answer = b""
+            while time.monotonic() - started < 15 and not answer:
+                with contextlib.suppress(TimeoutError):
+                    answer = sock.recv(4096)
+                if drip and not answer:
+                    with contextlib.suppress(OSError):
+                        sock.sendall(drip)
+                    time.sleep(0.3)
+            waited = time.monotonic() - started
+        assert answer.startswith(b"HTTP/1.1 408"), (name, answer[:200])
+        assert b"request body was not received within 2 s" in answer, (name, answer)
+        assert 1.5 < waited < 6, (name, waited)
+    with httpx.Client(base_url=base, timeout=DEADLINE + 10) as client:  # a whole body at once is answered
+        response = client.post("/sparql", content="ASK {}", headers={"content-type": "application/sparql-query"})
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def test_a_body_left_unread_after_its_answer_does_not_hold_the_connection(server: tuple[str, int, Path]) -> None:
+    """A route that answers without reading the body (404 here) leaves the rest of it to come; a client trickling a
+    byte every 0.3 s would keep the connection open for ever, since each byte restarts the keep-alive wait. Once the
+    body's deadline (2 s) has passed with the answer sent, the server closes the connection."""
+    base, _, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection((HOST, port), timeout=0.3) as sock:
+        started = time.monotonic()
+        sock.sendall(b"POST /no-such-route HTTP/1.1\r\nHost: x\r\ncontent-length: 1000\r\n\r\n ")
+        received, closed = b"", False
+        while time.monotonic() - started < 12 and not closed:
+            try:
+                chunk = sock.recv(4096)
+            except TimeoutError:
+                chunk = None
+            if chunk == b"":
+                closed = True
+            elif chunk:
+                received += chunk
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                closed = True
+        waited = time.monotonic() - started
+    assert received.startswith(b"HTTP/1.1 404"), received[:200]
+    assert closed, f"the connection was still open after {waited:.1f} s of trickled body"
+    assert 1.5 < waited < 6, waited
 
 
 def exchange(port: int, sock: socket.socket | None = None) -> bytes:

@@ -1,5 +1,6 @@
 """HTTP limits that must hold before the application sees a request: the total size of a request's head (431), how
-long a client may take to send it (408), and the size of a body however it is framed (413, chunked included).
+long a client may take to send it and then its body (408), and the size of a body however it is framed (413,
+chunked included).
 
 uvicorn's httptools protocol keeps every header it is sent and waits for them without a deadline (only its h11
 protocol has a size cap), so ``LimitedHttpTools`` counts the bytes of the request line and headers as the parser
@@ -54,6 +55,8 @@ class LimitedHttpTools(HttpToolsProtocol):
     tail = b""
     refused = False
     head_timer: asyncio.TimerHandle | None = None
+    body_started: float | None = None
+    """When the head of a request with a body was in, until its body is (a slow body holds a connection too)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -87,9 +90,12 @@ class LimitedHttpTools(HttpToolsProtocol):
         self.reading_head = False
         self.head_started = None
         super().on_headers_complete()
+        if _has_body(self.headers):
+            self.body_started = self.loop.time()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
+        self.body_started = None
         self.reading_head = True  # whatever comes next on this connection is the head of the next request
         self.head_bytes = 0
         self.tail = b""
@@ -124,7 +130,30 @@ class LimitedHttpTools(HttpToolsProtocol):
                 return
             self._arm(timeout - waited)
             return
+        if self.body_started is not None:
+            limit = _settings().body_timeout
+            waited = self.loop.time() - self.body_started
+            if waited < limit:
+                self._arm(min(timeout, limit - waited))
+                return
+            cycle = self.cycle
+            if cycle is None or not cycle.response_started:
+                self._refuse(408, "Request Timeout", f"the request body was not received within {limit:g} s")
+                return
+            if cycle.response_complete:  # answered without reading the body: the rest of it is never read
+                self.refused = True
+                self.transport.close()
+                return
+            self._arm(timeout)  # an answer is under way while the body still comes: it closes or completes
+            return
         self._arm(timeout)
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() not in (b"0", b"")):
+            return True
+    return False
 
 
 class BodyLimit:

@@ -6,6 +6,8 @@ surveys the release itself; a file of another release is ignored, and one of thi
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.settings import Settings
 from kg.store.build import build_store
+from kg.store.labels import LABELS_FILE
 
 SOURCES = 5  # the source articles 000 to 004
 QUERIES = [
@@ -86,22 +89,41 @@ def test_the_recorded_file_is_what_is_read_and_only_for_its_release(recorded: Pa
     assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
 
 
+def without_heads(recorded: Path, target: Path) -> Path:
+    """The same store with a label index that has no recorded heads: every card is built from the store."""
+    target.mkdir()
+    for item in recorded.iterdir():
+        if item.name == LABELS_FILE:
+            shutil.copyfile(item, target / item.name)
+        else:
+            (target / item.name).symlink_to(item)
+    with sqlite3.connect(target / LABELS_FILE) as connection:
+        connection.execute("DROP TABLE head")
+    connection.close()
+    return target
+
+
 SEARCH = (Path(__file__).resolve().parent.parent / "queries" / "graphql" / "search.graphql").read_text()
 TEXTS = ["lup", "lupus", "LUPUS", "sc", "stem cell", "ms", "marrow", "t", "arthritis", "zzzz", " lupus ", "é", ""]
 TEXTS += ["lupus\x00", "lu\x00pus", "\x00\x00\x00", 'lu"\x1f*']  # a NUL used to end the full-text query early
 
 
-def test_the_search_document_is_answered_from_the_index_as_graphql_answers_it(recorded: Path) -> None:
+def test_the_search_document_is_answered_from_the_index_as_graphql_answers_it(recorded: Path, tmp_path: Path) -> None:
     """Each answer equals GraphQL's own for the same search (the document with a trailing space, which only GraphQL
-    answers: an independent path through the schema, the card loader and the store), and needs no store query."""
-    with TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client:
+    answers, on the same store without recorded heads: an independent path through the schema, the card loader and
+    the store), and needs no store query."""
+    oracle = without_heads(recorded, tmp_path / "kg")
+    with (
+        TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as client,
+        TestClient(create_app(Settings(store_dir=oracle, cache_entries=0))) as other,
+    ):
         executor = client.app.state.executor  # type: ignore[attr-defined]
         for text in TEXTS:
             for variables in ({"text": text}, {"text": text, "first": 3}, {"text": text, "first": 0}):
                 asked = executor.store_queries
                 fast = client.post("/graphql", json={"query": SEARCH, "variables": variables})
                 assert executor.store_queries == asked, variables  # answered from the label index
-                slow = client.post("/graphql", json={"query": SEARCH + " ", "variables": variables})
+                slow = other.post("/graphql", json={"query": SEARCH + " ", "variables": variables})
                 assert fast.status_code == slow.status_code == 200
                 assert fast.json() == slow.json(), variables
                 assert fast.headers["content-type"] == slow.headers["content-type"]
@@ -143,3 +165,59 @@ def test_hostile_search_bodies_get_the_answers_graphql_gives(recorded: Path) -> 
                 assert fast.status_code == slow.status_code, body[:80]
                 if fast.headers["content-type"].startswith("application/json"):
                     assert "errors" in fast.json() and "errors" in slow.json(), body[:80]
+
+
+DOCUMENTS = Path(__file__).resolve().parent.parent / "queries" / "graphql"
+WHOLE_CARDS_OF_NODES = """query ($id: ID!) { entity(id: $id) { relations(first: 50) { edges { node {
+  __typename id curie label synonyms definition notes classes externalIds { curie match verification label } } } } } }"""
+
+
+def test_cards_from_the_recorded_heads_answer_as_cards_built_from_the_store(recorded: Path, tmp_path: Path) -> None:
+    """Lists and relation pages take an entity's kind and label from the heads the build recorded, and load the rest
+    of its card only for the fields that need it: every persisted document, and one asking a whole card of each
+    node, answer as on the same store without heads (where every card is built by a store query), with fewer store
+    queries for the disease card."""
+    oracle = without_heads(recorded, tmp_path / "kg")
+    with (
+        TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as fast,
+        TestClient(create_app(Settings(store_dir=oracle, cache_entries=0))) as slow,
+    ):
+        first = slow.post("/graphql", json={"query": "{ sources { id } claims(first: 1) { edges { node { id } } } }"})
+        ids = ["kgr:lupus", "kgr:msc-therapy", "kgr:mesenchymal-stem-cell", "kgr:bone-marrow"]
+        source = first.json()["data"]["sources"][0]["id"]
+        claim = first.json()["data"]["claims"]["edges"][0]["node"]["id"]
+        asked: list[tuple[str, dict[str, object]]] = [(WHOLE_CARDS_OF_NODES, {"id": i}) for i in ids]
+        for path in sorted(DOCUMENTS.glob("*.graphql")):
+            document = path.read_text() + " "  # not the search fast path: GraphQL answers each
+            if "$relation" in document:
+                asked += [
+                    (document, {"id": i, "relation": "INVESTIGATED_FOR", "direction": d})
+                    for i in ids
+                    for d in ("INCOMING", "OUTGOING")
+                ]
+            elif path.stem == "source_page":
+                asked.append((document, {"id": source}))
+            elif path.stem == "claim_page":
+                asked.append((document, {"id": claim}))
+            elif path.stem == "search":
+                asked += [(document, {"text": t}) for t in ("lup", "stem cell", "marrow")]
+            else:
+                asked += [(document, {"id": i}) for i in ids]
+        store_queries = {}
+        for client in (fast, slow):
+            executor = client.app.state.executor  # type: ignore[attr-defined]
+            before = executor.store_queries
+            client.post(
+                "/graphql",
+                json={"query": (DOCUMENTS / "disease_card.graphql").read_text(), "variables": {"id": ids[0]}},
+            )
+            store_queries[client] = executor.store_queries - before
+        assert store_queries[fast] < store_queries[slow], store_queries
+        for document, variables in asked:
+            answers = [c.post("/graphql", json={"query": document, "variables": variables}) for c in (fast, slow)]
+            assert answers[0].status_code == answers[1].status_code == 200, variables
+            assert "errors" not in answers[1].json(), (document[:60], variables, answers[1].json()["errors"])
+            assert answers[0].json() == answers[1].json(), (document[:60], variables)
+        whole = slow.post("/graphql", json={"query": WHOLE_CARDS_OF_NODES, "variables": {"id": "kgr:lupus"}}).json()
+        nodes = [e["node"] for e in whole["data"]["entity"]["relations"]["edges"]]
+        assert any(n["synonyms"] for n in nodes) and any(n["externalIds"] for n in nodes)  # the fields were loaded

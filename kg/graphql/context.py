@@ -119,6 +119,10 @@ class Context:
     store_queries: int = 0
     store_seconds: float = 0.0
     cards: DataLoader[str, Card | None] = field(init=False)
+    """Cards as a list or a relation shows them: from the recorded heads where the build wrote them (IRI, kind and
+    label, without a store query), else whole."""
+    full: DataLoader[str, Card | None] = field(init=False)
+    """Whole cards, built from the store."""
     relations: DataLoader[str, list[EdgeData]] = field(init=False)
     summaries: DataLoader[str, list[EdgeSummary]] = field(init=False)
     gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(STORE_QUERIES_AT_ONCE))
@@ -128,7 +132,9 @@ class Context:
 
     def __post_init__(self) -> None:
         batch = self.services.batching
-        self.cards = DataLoader(self._load_cards, max_batch_size=None if batch else 1, cache=batch)
+        self.full = DataLoader(self._load_cards, max_batch_size=None if batch else 1, cache=batch)
+        heads = batch and self.services.labels.has_heads()
+        self.cards = DataLoader(self._load_heads, cache=True) if heads else self.full
         self.relations = DataLoader(self._load_relations, max_batch_size=None if batch else 1, cache=batch)
         self.summaries = DataLoader(self._load_summaries, max_batch_size=None if batch else 1, cache=batch)
 
@@ -160,6 +166,13 @@ class Context:
     async def _load_summaries(self, iris: list[str]) -> list[list[EdgeSummary]]:
         found = self.services.edges.of(iris)
         return [found[i] for i in iris]
+
+    async def _load_heads(self, iris: list[str]) -> list[Card | None]:
+        heads = self.services.labels.heads(iris)
+        return [
+            Card(iri=iri, kind=head[0], label=head[1], complete=False) if (head := heads.get(iri)) else None
+            for iri in iris
+        ]
 
     async def _load_cards(self, iris: list[str]) -> list[Card | None]:
         return await through_cache(self.services.cards, iris, self._build_cards)

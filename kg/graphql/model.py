@@ -144,6 +144,9 @@ class Card:
     definition: str | None = None
     notes: list[str] = field(default_factory=list)
     mappings: list[MappingData] = field(default_factory=list)
+    complete: bool = True
+    """False for a card made from the label index's recorded heads (IRI, kind and label only): the rest is loaded
+    when a client asks for it."""
 
     @property
     def curie(self) -> str:

@@ -99,7 +99,7 @@ async def _measure(executor: Executor, catalog: Catalog, labels: LabelIndex | No
         entities = labels.entities()
         heads = []
         for start in range(0, len(entities), HEADS_AT_ONCE):
-            cards = await Context(services).cards.load_many(entities[start : start + HEADS_AT_ONCE])
+            cards = await Context(services).full.load_many(entities[start : start + HEADS_AT_ONCE])
             heads += [(card.iri, card.kind, card.label) for card in cards if card is not None]
         labels.record_heads(heads)
     return sizes

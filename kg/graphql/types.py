@@ -495,28 +495,34 @@ class Entity:
     def label(self) -> str:
         return self.card.label
 
-    @strawberry.field
-    def synonyms(self) -> list[str]:
-        return self.card.synonyms
+    async def whole(self, info: Info[Context, None]) -> Card:
+        """The whole card: this one, or, for a card made from the recorded heads, the one built from the store."""
+        if self.card.complete:
+            return self.card
+        return await info.context.full.load(self.card.iri) or self.card
 
     @strawberry.field
-    def definition(self) -> str | None:
-        return self.card.definition
+    async def synonyms(self, info: Info[Context, None]) -> list[str]:
+        return (await self.whole(info)).synonyms
+
+    @strawberry.field
+    async def definition(self, info: Info[Context, None]) -> str | None:
+        return (await self.whole(info)).definition
 
     @strawberry.field(description="Curators' notes on how the sources' words were read.")
-    def notes(self) -> list[str]:
-        return self.card.notes
+    async def notes(self, info: Info[Context, None]) -> list[str]:
+        return (await self.whole(info)).notes
 
     @strawberry.field(description="The ontology classes of the entity, as CURIEs (scad:StemCellTherapy...).")
-    def classes(self) -> list[str]:
-        return sorted(curie(t) for t in self.card.types)
+    async def classes(self, info: Info[Context, None]) -> list[str]:
+        return sorted(curie(t) for t in (await self.whole(info)).types)
 
     @strawberry.field(
         description="External identifiers with their verification status, unverified ones included.",
         metadata=sized("mappings"),
     )
-    def external_ids(self) -> list[ExternalId]:
-        return [external_id(m) for m in self.card.mappings]
+    async def external_ids(self, info: Info[Context, None]) -> list[ExternalId]:
+        return [external_id(m) for m in (await self.whole(info)).mappings]
 
     @strawberry.field(
         description="A page of every relation of the entity, either way, with its evidence.",

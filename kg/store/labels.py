@@ -126,13 +126,15 @@ class LabelIndex:
     def heads(self, entities: Iterable[str]) -> dict[str, tuple[str, str]]:
         """Entity IRI -> (kind name, preferred label), for those of ``entities`` that have a card."""
         wanted = list(dict.fromkeys(entities))
-        if not wanted:
-            return {}
+        found: dict[str, tuple[str, str]] = {}
         with self.lock:
-            rows = self.connection.execute(
-                f"SELECT entity, kind, label FROM head WHERE entity IN ({','.join('?' * len(wanted))})", wanted
-            ).fetchall()
-        return {entity: (kind, label) for entity, kind, label in rows}
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                rows = self.connection.execute(
+                    f"SELECT entity, kind, label FROM head WHERE entity IN ({', '.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                found.update((entity, (kind, label)) for entity, kind, label in rows)
+        return found
 
     def entities(self) -> list[str]:
         """Every entity with a label or synonym."""

@@ -317,6 +317,26 @@ def test_a_plural_class_noun_refers_to_the_class_a_list_named_members_of(lexicon
     assert ("msc-therapy", "investigatedFor", "lupus") in triples(second)
 
 
+@pytest.mark.parametrize("cue", ["such as", "including", "equivalent to", "together with"])
+def test_list_cues_name_the_members_of_the_general_entity_before_them(cue: str, lexicon: Lexicon) -> None:
+    """Spun articles write "equivalent to" and "together with" where others write "such as" and "including"."""
+    claims = draft(f"Millions of people have autoimmune diseases, {cue} lupus and psoriasis.", lexicon)
+    assert {t for t in triples(claims) if t[1] == "broader"} == {
+        ("lupus", "broader", "autoimmune-disease"),
+        ("psoriasis", "broader", "autoimmune-disease"),
+    }
+
+
+def test_a_paraphrased_procedure_step_is_a_step_of_the_therapy_and_never_a_subject(lexicon: Lexicon) -> None:
+    """Procedure steps are paraphrased like outcomes ("harvesting ... stem cells" is stem cell harvesting), and
+    words that paraphrase a step say what is done, not who does it: the step is no subject of what follows."""
+    claims = draft("HSCT involves harvesting the patient's own stem cells, then chemotherapy.", lexicon)
+    found = triples(claims)
+    assert ("hematopoietic-stem-cell-transplantation", "hasStep", "stem-cell-harvesting") in found
+    assert ("hematopoietic-stem-cell-transplantation", "hasStep", "chemotherapy") in found
+    assert not [t for t in found if t[0] == "stem-cell-harvesting"], found
+
+
 def test_titles_and_questions_draft_nothing_but_set_the_topic(lexicon: Lexicon) -> None:
     text = (
         "MSC Therapy for Psoriasis in Adults\n"

@@ -516,6 +516,8 @@ def _subject_for(
         for named in group:
             if named.first in doc.components and doc.lexicon.kinds.family(target.entity.kind) in _IMPLIED_FOR:
                 continue
+            if named.how in _PARAPHRASED:
+                continue  # words that paraphrase a step or an outcome say what is done or found, not who does it
             for subject in (named, _implied_therapy(doc, named, target)):
                 if subject is None or subject.entity.iri == target.entity.iri:
                     continue
@@ -527,6 +529,7 @@ def _subject_for(
 
 
 _IMPLIED_FOR = frozenset({"Disease", "Outcome", "AdverseEffect"})
+_PARAPHRASED = frozenset({"words", "quote"})
 
 
 def _implied_therapy(doc: _Document, m: Mention, target: Mention) -> Mention | None:

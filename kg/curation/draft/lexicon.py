@@ -19,7 +19,7 @@ ENTITY_CLASS = _SCAD + "Entity"
 _LONGEST = 8
 _THERAPY_WORDS = ("therapy", "transplantation", "treatment", "transplant")
 _CLAIM_FIELDS = frozenset(_SCAD + f for f in ("subject", "predicate", "object", "quote", "statedIn"))
-LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess"})
+LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess", "ProcedureStep"})
 """The kinds whose entities articles paraphrase rather than name."""
 _FUNCTION = frozenset(
     {
@@ -140,9 +140,13 @@ class Lexicon:
         if len(content) >= 2:
             self.loose.append(Loose(content, entity, "words"))
 
+    def paraphrased(self, kind: str) -> bool:
+        """Whether articles paraphrase entities of ``kind`` rather than name them (LOOSE_KINDS)."""
+        return kind in LOOSE_KINDS or self.kinds.family(kind) in LOOSE_KINDS
+
     def remember(self, quote: str, subject: Entity, obj: Entity, predicate: str, subject_labels: Iterable[str]) -> None:
         """A curated claim's quote, less its subject's words, as evidence for its object (and its relation)."""
-        if self.kinds.family(obj.kind) not in LOOSE_KINDS:
+        if not self.paraphrased(obj.kind):
             return
         drop = {t.stem for label in subject_labels for t in tokenize(label)} | _FUNCTION
         content = tuple(dict.fromkeys(t.stem for t in tokenize(quote) if t.is_word and t.stem not in drop))
@@ -169,7 +173,7 @@ class Lexicon:
         placed: dict[str, list[int]] = {}
         for entry in self.loose:
             content, entity = entry.content, entry.entity
-            if entity.iri in named or self.kinds.family(entity.kind) not in LOOSE_KINDS:
+            if entity.iri in named or not self.paraphrased(entity.kind):
                 continue
             for c in content:
                 if c not in placed:

@@ -144,6 +144,14 @@ def test_a_paraphrase_counts_a_repeated_word_where_the_others_are(lexicon: Lexic
     assert ("stem-cell", "hasCapability", "differentiation") in triples(draft(text, lexicon))
 
 
+def test_a_one_word_label_made_with_a_combining_form_is_found_written_apart() -> None:
+    # "immunomodulation" (a one-word label) written as "modulate the immune response"; without the curated quotes,
+    # one of which says nearly this
+    lexicon = read_lexicon(read_sources([ONTOLOGY], ONTOLOGY).quads, quotes=False)
+    text = "Mesenchymal stem cells have the ability to modulate the immune response."
+    assert ("mesenchymal-stem-cell", "hasCapability", "immunomodulation") in triples(draft(text, lexicon))
+
+
 def test_a_stopword_is_no_part_of_a_paraphrase(lexicon: Lexicon) -> None:
     # "different" shares its start with "differentiation" but says nothing about it
     claims = draft("There are different types of stem cells, and stem cells can renew themselves.", lexicon)

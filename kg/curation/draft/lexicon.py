@@ -98,6 +98,22 @@ class Kinds:
             current = sorted(up)[0]
 
 
+_COMBINING_FORMS = {"immuno": "immune"}
+"""Word starts that join a second word into one ("immunomodulation"), and the word they stand for: articles write
+the two apart ("modulate the immune response")."""
+
+
+def _split_compound(text: str) -> tuple[str, ...]:
+    """The content words of a one-word label made with a combining form: ("immun", "modul") for
+    "immunomodulation"; () for any other label."""
+    word = text.strip().lower()
+    for form, written in _COMBINING_FORMS.items():
+        rest = word.removeprefix(form)
+        if rest != word and len(rest) >= 4 and rest.isalpha():
+            return (tokenize(written)[0].stem, tokenize(rest)[0].stem)
+    return ()
+
+
 @dataclass
 class Lexicon:
     kinds: Kinds
@@ -137,6 +153,8 @@ class Lexicon:
         if present is None or (how == "label" and present[1] != "label"):
             self.index[key] = (entity, how)
         content = tuple(dict.fromkeys(k for k in key if k not in _FUNCTION))
+        if len(content) == 1:
+            content = _split_compound(text)
         if len(content) >= 2:
             self.loose.append(Loose(content, entity, "words"))
 

@@ -152,6 +152,14 @@ def test_a_one_word_label_made_with_a_combining_form_is_found_written_apart() ->
     assert ("mesenchymal-stem-cell", "hasCapability", "immunomodulation") in triples(draft(text, lexicon))
 
 
+def test_a_conventional_treatment_is_found_paraphrased_and_acts_as_a_subject() -> None:
+    # "immunosuppressive drugs" written as "drugs that suppress the immune system" (the combining form inside a
+    # label of two words), and what such words name is the subject of the treatment relation
+    lexicon = read_lexicon(read_sources([ONTOLOGY], ONTOLOGY).quads, quotes=False)
+    text = "Lupus is usually treated with drugs that suppress the immune system."
+    assert ("immunosuppressive-drugs", "conventionalTreatmentFor", "lupus") in triples(draft(text, lexicon))
+
+
 def test_a_stopword_is_no_part_of_a_paraphrase(lexicon: Lexicon) -> None:
     # "different" shares its start with "differentiation" but says nothing about it
     claims = draft("There are different types of stem cells, and stem cells can renew themselves.", lexicon)

@@ -516,7 +516,7 @@ def _subject_for(
         for named in group:
             if named.first in doc.components and doc.lexicon.kinds.family(target.entity.kind) in _IMPLIED_FOR:
                 continue
-            if named.how in _PARAPHRASED:
+            if named.how in _PARAPHRASED and named.entity.kind not in _PARAPHRASED_AGENTS:
                 continue  # words that paraphrase a step or an outcome say what is done or found, not who does it
             for subject in (named, _implied_therapy(doc, named, target)):
                 if subject is None or subject.entity.iri == target.entity.iri:
@@ -530,6 +530,8 @@ def _subject_for(
 
 _IMPLIED_FOR = frozenset({"Disease", "Outcome", "AdverseEffect"})
 _PARAPHRASED = frozenset({"words", "quote"})
+_PARAPHRASED_AGENTS = frozenset({"ConventionalTreatment"})
+"""The paraphrased kinds whose entities act ("medications that suppress the immune system" treat)."""
 
 
 def _implied_therapy(doc: _Document, m: Mention, target: Mention) -> Mention | None:

@@ -19,7 +19,17 @@ ENTITY_CLASS = _SCAD + "Entity"
 _LONGEST = 8
 _THERAPY_WORDS = ("therapy", "transplantation", "treatment", "transplant")
 _CLAIM_FIELDS = frozenset(_SCAD + f for f in ("subject", "predicate", "object", "quote", "statedIn"))
-LOOSE_KINDS = frozenset({"Mechanism", "Outcome", "Challenge", "AdverseEffect", "PathologicalProcess", "ProcedureStep"})
+LOOSE_KINDS = frozenset(
+    {
+        "Mechanism",
+        "Outcome",
+        "Challenge",
+        "AdverseEffect",
+        "PathologicalProcess",
+        "ProcedureStep",
+        "ConventionalTreatment",
+    }
+)
 """The kinds whose entities articles paraphrase rather than name."""
 _FUNCTION = frozenset(
     {
@@ -104,8 +114,8 @@ the two apart ("modulate the immune response")."""
 
 
 def _split_compound(text: str) -> tuple[str, ...]:
-    """The content words of a one-word label made with a combining form: ("immun", "modul") for
-    "immunomodulation"; () for any other label."""
+    """The two content words of a word made with a combining form: ("immun", "modul") for "immunomodulation"; ()
+    for any other word."""
     word = text.strip().lower()
     for form, written in _COMBINING_FORMS.items():
         rest = word.removeprefix(form)
@@ -153,8 +163,11 @@ class Lexicon:
         if present is None or (how == "label" and present[1] != "label"):
             self.index[key] = (entity, how)
         content = tuple(dict.fromkeys(k for k in key if k not in _FUNCTION))
-        if len(content) == 1:
-            content = _split_compound(text)
+        split = tuple(
+            dict.fromkeys(p for t in tokenize(text) if t.is_word for p in _split_compound(t.text) or [t.stem])
+        )
+        if split != key:
+            content = tuple(p for p in split if p not in _FUNCTION)
         if len(content) >= 2:
             self.loose.append(Loose(content, entity, "words"))
 

@@ -36,7 +36,7 @@ from kg.metrics import RELOADS, metrics_text, share
 from kg.queries.catalog import Catalog, UnknownQuery
 from kg.settings import Settings
 from kg.store.backends import Backend, EmbeddedBackend, open_backend
-from kg.store.edges import EDGES_FILE, EdgeIndex, summarize
+from kg.store.edges import EDGES_FILE, EdgeIndex
 from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.trapi.biolink import biolink
 from kg.trapi.provider import Provider
@@ -234,7 +234,7 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
     else:
         claims, _ = await executor.select(catalog.get("edge_summaries").text)
         scores, _ = await executor.select(catalog.get("belief_scores").text)
-        edges = EdgeIndex.build(summarize(claims, scores))
+        edges = EdgeIndex.from_rows(claims, scores)
     caching = settings.graphql_batching and executor.backend.cacheable
     services = Services(
         executor=executor,

@@ -19,6 +19,7 @@ from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.settings import Settings
 from kg.store.build import build_store
+from kg.store.edges import EDGES_FILE
 from kg.store.labels import LABELS_FILE
 
 SOURCES = 5  # the source articles 000 to 004
@@ -221,3 +222,48 @@ def test_cards_from_the_recorded_heads_answer_as_cards_built_from_the_store(reco
         whole = slow.post("/graphql", json={"query": WHOLE_CARDS_OF_NODES, "variables": {"id": "kgr:lupus"}}).json()
         nodes = [e["node"] for e in whole["data"]["entity"]["relations"]["edges"]]
         assert any(n["synonyms"] for n in nodes) and any(n["externalIds"] for n in nodes)  # the fields were loaded
+
+
+CLAIMS_OF_EDGES = """query ($id: ID!) { entity(id: $id) { relations(first: 100) { totalCount edges { relation direction
+  node { id } evidence { sourceCount claimCount claims(first: 20) { totalCount edges { node {
+    id curie quote certainty negated evidenceDirection quoteRole scope hedgeCue claimedEvidence { id } relation predicate
+    objectLiteral contextDiseases { id }
+    source { id title isPromotional } subject { id } object { id } } } } } } } } }"""
+
+
+@pytest.mark.parametrize("kept", ["emptied", "dropped"])
+def test_claims_kept_with_the_edge_summaries_answer_as_the_store_does(
+    kept: str, recorded: Path, tmp_path: Path
+) -> None:
+    """The build keeps each statement's claims beside its summary, so the claims of an edge are read without a store
+    query; every field of every claim of every edge of these entities is what the store gives on the same release
+    with the claim table emptied, or dropped as in a file an older build wrote (both then ask the store)."""
+    oracle = tmp_path / "kg"
+    oracle.mkdir()
+    for item in recorded.iterdir():
+        if item.name == EDGES_FILE:
+            shutil.copyfile(item, oracle / item.name)
+        else:
+            (oracle / item.name).symlink_to(item)
+    with sqlite3.connect(oracle / EDGES_FILE) as connection:
+        connection.execute("DELETE FROM claim" if kept == "emptied" else "DROP TABLE claim")
+    connection.close()
+    ids = ["kgr:lupus", "kgr:msc-therapy", "kgr:mesenchymal-stem-cell", "kgr:hematopoietic-stem-cell-transplantation"]
+    with (
+        TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as fast,
+        TestClient(create_app(Settings(store_dir=oracle, cache_entries=0))) as slow,
+    ):
+        for iri in ids:
+            asked = {}
+            answers = {}
+            for name, client in (("fast", fast), ("slow", slow)):
+                executor = client.app.state.executor  # type: ignore[attr-defined]
+                before = executor.store_queries
+                answers[name] = client.post("/graphql", json={"query": CLAIMS_OF_EDGES, "variables": {"id": iri}})
+                asked[name] = executor.store_queries - before
+            body = answers["slow"].json()
+            assert "errors" not in body, body["errors"]
+            assert answers["fast"].json() == body, iri
+            assert asked["fast"] < asked["slow"], (iri, asked)
+            edges = body["data"]["entity"]["relations"]["edges"]
+            assert edges and all(e["evidence"]["claims"]["totalCount"] == e["evidence"]["claimCount"] for e in edges)

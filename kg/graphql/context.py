@@ -31,7 +31,7 @@ from kg.graphql.sizes import Sizes
 from kg.lru import Lru
 from kg.queries.catalog import Catalog
 from kg.store.backends import Bindings
-from kg.store.edges import EdgeIndex, EdgeSummary
+from kg.store.edges import ClaimRow, EdgeIndex, EdgeSummary
 from kg.store.labels import LabelIndex
 
 RELATIONS = {r.value: r for r in Relation}
@@ -215,19 +215,51 @@ class Context:
 
     async def _build_relations(self, iris: list[str]) -> list[list[EdgeData]]:
         grouped: dict[str, dict[tuple[str, str, str], list[ClaimData]]] = defaultdict(dict)
+        if self.services.edges.has_claims:  # kept with the edge summaries: no store query
+            for iri, claims in self.services.edges.claims_of(iris).items():
+                for direction, c in claims:
+                    other = c.object if direction == "out" else c.subject
+                    claim = claim_kept(c)
+                    grouped[iri].setdefault((c.predicate, direction, other), []).append(claim)
+            return _edges(iris, grouped)
         for row in await self.rows("entity_relations", batch=iris):
             entity, other = row["entity"].value, row["other"].value
             direction = row["direction"].value
             subject, obj = (entity, other) if direction == "out" else (other, entity)
             key = (row["predicate"].value, direction, other)
             grouped[entity].setdefault(key, []).append(claim_from(row, subject, obj))
-        result = []
-        for iri in iris:
-            edges = []
-            for (predicate, direction, other), claims in grouped.get(iri, {}).items():
-                relation = RELATIONS.get(predicate)
-                if relation is not None:
-                    claims.sort(key=lambda c: c.iri)
-                    edges.append(EdgeData(relation, Direction(direction), other, claims))
-            result.append(edges)
-        return result
+        return _edges(iris, grouped)
+
+
+def _edges(iris: list[str], grouped: dict[str, dict[tuple[str, str, str], list[ClaimData]]]) -> list[list[EdgeData]]:
+    """The edges of each entity from its claims grouped by (predicate, direction, other end)."""
+    result = []
+    for iri in iris:
+        edges = []
+        for (predicate, direction, other), claims in grouped.get(iri, {}).items():
+            relation = RELATIONS.get(predicate)
+            if relation is not None:
+                claims.sort(key=lambda c: c.iri)
+                edges.append(EdgeData(relation, Direction(direction), other, claims))
+        result.append(edges)
+    return result
+
+
+def claim_kept(c: ClaimRow) -> ClaimData:
+    """A claim as the edge summaries keep it."""
+    return ClaimData(
+        iri=c.claim,
+        subject=c.subject,
+        predicate=c.predicate,
+        object=c.object,
+        object_literal=None,
+        quote=c.quote,
+        source=SourceData(c.source, c.title, c.promotional),
+        certainty=Certainty(c.certainty),
+        negated=c.negated,
+        evidence_direction=EvidenceDirection(c.evidence_direction),
+        quote_role=QuoteRole(c.quote_role),
+        scope=c.scope,
+        hedge=c.hedge,
+        evidence=c.evidence,
+    )

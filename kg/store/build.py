@@ -21,7 +21,7 @@ from kg import __version__
 from kg.queries.catalog import Catalog
 from kg.rdf.dataset import Dataset
 from kg.settings import Settings
-from kg.store.edges import EDGES_FILE, EdgeIndex, summarize
+from kg.store.edges import EDGES_FILE, EdgeIndex
 from kg.store.labels import LABELS_FILE, LabelIndex, truth
 from kg.store.metadata import metadata_quads
 
@@ -153,13 +153,11 @@ def _write(
         ).connection.close()
     queries = catalog or Catalog(Settings().queries_dir)  # every store has its edge summaries
 
-    summaries = summarize(
-        *(
-            cast(ox.QuerySolutions, store.query(queries.get(name).text, use_default_graph_as_union=True))
-            for name in ("edge_summaries", "belief_scores")
-        )
+    claims, beliefs = (
+        cast(ox.QuerySolutions, store.query(queries.get(name).text, use_default_graph_as_union=True))
+        for name in ("edge_summaries", "belief_scores")
     )
-    EdgeIndex.build(summaries, work / EDGES_FILE).connection.close()
+    EdgeIndex.from_rows(claims, beliefs, work / EDGES_FILE).connection.close()
     del store
     record: dict[str, object] = {
         "release": release_id(hashes),

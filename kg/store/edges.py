@@ -1,9 +1,10 @@
 """The edge summaries of a release: for every statement (subject, predicate, object) the claims and independent
 sources behind it, the non-promotional ones among them, the strongest certainty of each and the computed belief,
 summed once from the rows of ``queries/edge_summaries.rq`` and ``queries/belief_scores.rq`` and kept in SQLite
-(standard library). `kg build` writes them beside an on-disk store (``edges.sqlite``); a release loaded from another
-store builds them in memory. A GraphQL relation connection reads these instead of aggregating the claims of every
-edge on every request."""
+(standard library), with the claims themselves (quote, source, certainty ...). `kg build` writes them beside an
+on-disk store (``edges.sqlite``); a release loaded from another store builds them in memory. A GraphQL relation
+connection reads these instead of aggregating the claims of every edge on every request, and the claims of an edge
+are read from here instead of the store."""
 
 from __future__ import annotations
 
@@ -36,8 +37,24 @@ CREATE TABLE IF NOT EXISTS edge (
     PRIMARY KEY (subject, predicate, object)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS edge_object ON edge (object, predicate, subject);
+CREATE TABLE IF NOT EXISTS claim (
+    subject TEXT NOT NULL, predicate TEXT NOT NULL, object TEXT NOT NULL, claim TEXT NOT NULL,
+    quote TEXT NOT NULL, source TEXT NOT NULL, title TEXT NOT NULL, promotional INTEGER NOT NULL,
+    certainty TEXT NOT NULL, negated INTEGER NOT NULL, evidence_direction TEXT NOT NULL, quote_role TEXT NOT NULL,
+    scope TEXT, hedge TEXT, evidence TEXT,
+    PRIMARY KEY (subject, predicate, object, claim)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS claim_object ON claim (object, predicate, subject, claim);
 """
 _COLUMNS = "subject, predicate, object, claims, sources, neutral_sources, strongest, strongest_neutral, belief"
+_CLAIM_COLUMNS = (
+    "subject, predicate, object, claim, quote, source, title, promotional, certainty, negated, evidence_direction, "
+    "quote_role, scope, hedge, evidence"
+)
+_CLAIM_VARIABLES = (
+    "subject", "predicate", "object", "claim", "quote", "source", "title", "promotional", "certainty", "negated",
+    "evidenceDirection", "quoteRole", "scope", "hedge", "evidence",
+)  # fmt: skip
 
 
 class EdgeIndexError(Exception):
@@ -79,6 +96,27 @@ class Row(Protocol):
 Statement = tuple[str, str, str]
 
 
+@dataclass(frozen=True)
+class ClaimRow:
+    """One claim of a statement as the edge summaries keep it (the names of ``edge_summaries.rq``)."""
+
+    subject: str
+    predicate: str
+    object: str
+    claim: str
+    quote: str
+    source: str
+    title: str
+    promotional: bool
+    certainty: str
+    negated: bool
+    evidence_direction: str
+    quote_role: str
+    scope: str | None
+    hedge: str | None
+    evidence: str | None
+
+
 def value(row: Row, name: str) -> str | None:
     """The text of a term of the solution; None when the variable is unbound."""
     try:
@@ -90,12 +128,21 @@ def value(row: Row, name: str) -> str | None:
 
 def summarize(claims: Iterable[Row], beliefs: Iterable[Row] = ()) -> list[EdgeSummary]:
     """The summaries from the solutions of ``edge_summaries.rq`` (one per claim) and ``belief_scores.rq``."""
+    return _summaries(_sum(claims), beliefs)
+
+
+def _sum(claims: Iterable[Row], keep: list[tuple[object, ...]] | None = None) -> dict[Statement, _Sum]:
+    """Sum the claim rows per statement; each row's columns go to ``keep`` too (for the claim table)."""
     sums: dict[Statement, _Sum] = {}
     for row in claims:
         subject, predicate, obj, source, promotional, certainty, negated = (
             str(value(row, name))
             for name in ("subject", "predicate", "object", "source", "promotional", "certainty", "negated")
         )
+        if keep is not None:
+            values: list[object] = [value(row, name) for name in _CLAIM_VARIABLES]
+            values[7], values[9] = truth(promotional), truth(negated)
+            keep.append(tuple(values))
         found = sums.get((subject, predicate, obj))
         if found is None:
             found = sums[subject, predicate, obj] = _Sum()
@@ -108,6 +155,10 @@ def summarize(claims: Iterable[Row], beliefs: Iterable[Row] = ()) -> list[EdgeSu
         if not truth(promotional):
             found.neutral.add(source)
             found.strongest_neutral = max(found.strongest_neutral, rank)
+    return sums
+
+
+def _summaries(sums: dict[Statement, _Sum], beliefs: Iterable[Row]) -> list[EdgeSummary]:
     for row in beliefs:
         key = (str(value(row, "subject")), str(value(row, "predicate")), str(value(row, "object")))
         if key in sums:
@@ -118,6 +169,14 @@ def summarize(claims: Iterable[Row], beliefs: Iterable[Row] = ()) -> list[EdgeSu
     ]
 
 
+def _claim_row(row: tuple[Any, ...]) -> ClaimRow:
+    s, p, o, claim, quote, source, title, promotional, certainty, negated, direction, role, scope, hedge, evidence = row
+    return ClaimRow(
+        s, p, o, claim, quote, source, title, bool(promotional), certainty, bool(negated), direction, role, scope,
+        hedge, evidence,
+    )  # fmt: skip
+
+
 class EdgeIndex:
     """One SQLite database, in memory or in a file beside an on-disk store; safe to query from any thread."""
 
@@ -125,12 +184,29 @@ class EdgeIndex:
         uri = isinstance(path, str) and path.startswith("file:")
         self.connection = sqlite3.connect(str(path), check_same_thread=False, uri=uri)
         self.lock = threading.Lock()
+        self.has_claims = False
+        """Whether the claims of each statement are kept here too (a file of an older build has summaries only)."""
+
+    @classmethod
+    def from_rows(cls, claims: Iterable[Row], beliefs: Iterable[Row], path: Path | str = ":memory:") -> EdgeIndex:
+        """The summaries and the claims from the solutions of ``edge_summaries.rq`` and ``belief_scores.rq``."""
+        kept: list[tuple[object, ...]] = []
+        summaries = _summaries(_sum(claims, kept), beliefs)
+        index = cls.build(summaries, path)
+        with index.lock, index.connection:
+            index.connection.executemany(
+                f"INSERT INTO claim ({_CLAIM_COLUMNS}) VALUES ({', '.join('?' * len(_CLAIM_VARIABLES))})", kept
+            )
+        index.has_claims = True
+        return index
 
     @classmethod
     def build(cls, summaries: Iterable[EdgeSummary], path: Path | str = ":memory:") -> EdgeIndex:
+        """The summaries alone (no claims: those are then read from the store)."""
         index = cls(path)
         with index.lock, index.connection:
             index.connection.executescript(_SCHEMA)
+            index.connection.execute("DELETE FROM claim")
             index.connection.execute("DELETE FROM edge")
             index.connection.executemany(
                 f"INSERT INTO edge ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -161,6 +237,18 @@ class EdgeIndex:
         index = cls(f"{path.resolve().as_uri()}?mode=ro")
         probe = f"SELECT {_COLUMNS} FROM edge LIMIT 1"
         check_written(index.connection, what, "edge summaries", [probe], EdgeIndexError)
+        with index.lock:
+            tables = index.connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        if ("claim",) in tables:
+            check_written(
+                index.connection,
+                what,
+                "edge summaries",
+                [f"SELECT {_CLAIM_COLUMNS} FROM claim LIMIT 1"],
+                EdgeIndexError,
+            )
+            with index.lock:  # an empty table is a graph without claims or a build that kept none: ask the store
+                index.has_claims = index.connection.execute("SELECT 1 FROM claim LIMIT 1").fetchone() is not None
         return index
 
     def of(self, entities: Sequence[str]) -> dict[str, list[EdgeSummary]]:
@@ -181,6 +269,29 @@ class EdgeIndex:
                             found[summary.subject].append(summary)
                         elif summary.object != summary.subject:  # a statement about itself is found once
                             found[summary.object].append(summary)
+        return found
+
+    def claims_of(self, entities: Sequence[str]) -> dict[str, list[tuple[str, ClaimRow]]]:
+        """The claims of the statements each entity is the subject or the object of, each with its direction from
+        the entity ("out" when it is the subject), in the order of the claims' IRIs."""
+        found: dict[str, list[tuple[str, ClaimRow]]] = {e: [] for e in entities}
+        unique = list(found)
+        with self.lock:
+            for start in range(0, len(unique), BATCH):
+                chunk = unique[start : start + BATCH]
+                marks = ", ".join("?" * len(chunk))
+                for column in ("subject", "object"):
+                    rows = self.connection.execute(
+                        f"SELECT {_CLAIM_COLUMNS} FROM claim WHERE {column} IN ({marks})", chunk
+                    ).fetchall()
+                    for row in rows:
+                        claim = _claim_row(row)
+                        if column == "subject":
+                            found[claim.subject].append(("out", claim))
+                        elif claim.object != claim.subject:  # a statement about itself is found once
+                            found[claim.object].append(("in", claim))
+        for claims in found.values():
+            claims.sort(key=lambda c: c[1].claim)
         return found
 
     def all(self) -> list[EdgeSummary]:

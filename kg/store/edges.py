@@ -241,7 +241,9 @@ class EdgeIndex:
             tables = []  # the check below names the problem
         claims = ("claim",) in tables  # a file of an older build has the summaries only: claims come from the store
         probes = [f"SELECT {_COLUMNS} FROM edge LIMIT 1"] + [f"SELECT {_CLAIM_COLUMNS} FROM claim LIMIT 1"] * claims
-        check_written(index.connection, what, "edge summaries", probes, EdgeIndexError)
+        # the summaries are checked whole; the claims (ten times their size: a second per 100 MB read cold, which
+        # a start must not wait for) by their probe
+        check_written(index.connection, what, "edge summaries", probes, EdgeIndexError, table="edge")
         if claims:  # an empty table is a graph without claims, or a build that kept none: ask the store
             index.has_claims = index.connection.execute("SELECT 1 FROM claim LIMIT 1").fetchone() is not None
         return index

@@ -209,12 +209,18 @@ def classify(label: str, text: str, preferred: bool) -> Match | None:
 
 
 def check_written(
-    connection: sqlite3.Connection, what: str, kind: str, probes: Sequence[str], error: type[Exception]
+    connection: sqlite3.Connection,
+    what: str,
+    kind: str,
+    probes: Sequence[str],
+    error: type[Exception],
+    table: str | None = None,
 ) -> None:
     """Refuse a SQLite file that `kg build` wrote beside the store (``what``: "label index PATH is") when SQLite's
-    quick check fails or a probe query cannot run on it (it is not ``kind``): ``error``, the connection closed."""
+    quick check (of the whole file, or of ``table`` and its indexes only) fails or a probe query cannot run on it
+    (it is not ``kind``): ``error``, the connection closed."""
     try:
-        (verdict,) = connection.execute("PRAGMA quick_check").fetchone()
+        (verdict,) = connection.execute(f"PRAGMA quick_check({table})" if table else "PRAGMA quick_check").fetchone()
         for probe in probes:
             connection.execute(probe).fetchall()
     except sqlite3.DatabaseError as exc:

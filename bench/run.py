@@ -347,9 +347,12 @@ def table(results: list[GraphResult]) -> str:
     return "\n".join(lines)
 
 
-def prepare_store(graph: str, triples: int = 1_000_000) -> Path:
-    """The store of a benchmark graph: the real one rebuilt with `kg build`, the synthetic one generated once."""
+def prepare_store(graph: str, triples: int | None = None) -> Path:
+    """The store of a benchmark graph: the real one rebuilt with `kg build`, a synthetic one ("1m", "10m": millions
+    of triples, unless ``triples`` says otherwise) generated once (bench/scale.py builds the same stores)."""
     store_dir = OUT / f"store-{graph}"
+    if triples is None:
+        triples = int(graph[:-1]) * 1_000_000 if graph.endswith("m") and graph[:-1].isdigit() else 1_000_000
     if graph == "real":
         subprocess.run([sys.executable, "-m", "kg", "build", "--store", str(store_dir)], cwd=ROOT, check=True)
         return store_dir
@@ -370,7 +373,7 @@ def on_each_graph(description: str, bench: Callable[[str, Path, int], Rows], out
     """The command line the wrk benchmarks share (--graphs, --seconds): ``bench`` on each graph; rows kept in
     bench/out/``out``."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--graphs", default="real,1m", help="real, 1m, or both (comma-separated)")
+    parser.add_argument("--graphs", default="real,1m", help="real, 1m, 10m ... (comma-separated)")
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -389,7 +392,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--triples", type=int, help="the size of a synthetic graph, if not the one its name says")
     parser.add_argument(
         "--baseline",
         type=Path,

@@ -120,7 +120,7 @@ def run(label: str, store_dir: Path, code: Path | None, args: argparse.Namespace
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--graph", default="1m", help="real or 1m")
+    parser.add_argument("--graph", default="1m", help="real, 1m, 10m ...")
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
     parser.add_argument("--search", type=int, default=4, help="search connections")
     parser.add_argument("--load", type=int, default=12, help="connections of the mixed load")

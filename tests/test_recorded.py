@@ -90,18 +90,23 @@ def test_the_recorded_file_is_what_is_read_and_only_for_its_release(recorded: Pa
     assert costs(Settings(store_dir=copy))[0] == 1 + SOURCES
 
 
-def without_heads(recorded: Path, target: Path) -> Path:
-    """The same store with a label index that has no recorded heads: every card is built from the store."""
+def altered(recorded: Path, target: Path, name: str, statement: str) -> Path:
+    """The same store with its SQLite file ``name`` copied and changed by ``statement`` (the rest linked)."""
     target.mkdir()
     for item in recorded.iterdir():
-        if item.name == LABELS_FILE:
+        if item.name == name:
             shutil.copyfile(item, target / item.name)
         else:
             (target / item.name).symlink_to(item)
-    with sqlite3.connect(target / LABELS_FILE) as connection:
-        connection.execute("DROP TABLE head")
+    with sqlite3.connect(target / name) as connection:
+        connection.execute(statement)
     connection.close()
     return target
+
+
+def without_heads(recorded: Path, target: Path) -> Path:
+    """The same store with a label index that has no recorded heads: every card is built from the store."""
+    return altered(recorded, target, LABELS_FILE, "DROP TABLE head")
 
 
 SEARCH = (Path(__file__).resolve().parent.parent / "queries" / "graphql" / "search.graphql").read_text()
@@ -238,16 +243,9 @@ def test_claims_kept_with_the_edge_summaries_answer_as_the_store_does(
     """The build keeps each statement's claims beside its summary, so the claims of an edge are read without a store
     query; every field of every claim of every edge of these entities is what the store gives on the same release
     with the claim table emptied, or dropped as in a file an older build wrote (both then ask the store)."""
-    oracle = tmp_path / "kg"
-    oracle.mkdir()
-    for item in recorded.iterdir():
-        if item.name == EDGES_FILE:
-            shutil.copyfile(item, oracle / item.name)
-        else:
-            (oracle / item.name).symlink_to(item)
-    with sqlite3.connect(oracle / EDGES_FILE) as connection:
-        connection.execute("DELETE FROM claim" if kept == "emptied" else "DROP TABLE claim")
-    connection.close()
+    oracle = altered(
+        recorded, tmp_path / "kg", EDGES_FILE, "DELETE FROM claim" if kept == "emptied" else "DROP TABLE claim"
+    )
     ids = ["kgr:lupus", "kgr:msc-therapy", "kgr:mesenchymal-stem-cell", "kgr:hematopoietic-stem-cell-transplantation"]
     with (
         TestClient(create_app(Settings(store_dir=recorded, cache_entries=0))) as fast,

@@ -250,12 +250,10 @@ class EdgeIndex:
 
     def claims_of(self, entities: Sequence[str]) -> dict[str, list[tuple[str, ClaimRow]]]:
         """The claims of the statements each entity is the subject or the object of, each with its direction from
-        the entity ("out" when it is the subject), in the order of the claims' IRIs."""
+        the entity ("out" when it is the subject), unordered (an edge orders its own)."""
         found: dict[str, list[tuple[str, ClaimRow]]] = {e: [] for e in entities}
         for entity, direction, row in self._about("claim", _CLAIM_COLUMNS, list(found)):
             found[entity].append((direction, _claim_row(row)))
-        for claims in found.values():
-            claims.sort(key=lambda c: c[1].claim)
         return found
 
     def _about(self, table: str, columns: str, entities: list[str]) -> list[tuple[str, str, tuple[Any, ...]]]:

@@ -11,6 +11,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import rdflib
+from conftest import ROOT
 from starlette.testclient import TestClient
 
 from kg.app import create_app
@@ -265,3 +267,41 @@ def test_claims_kept_with_the_edge_summaries_answer_as_the_store_does(
             assert asked["fast"] < asked["slow"], (iri, asked)
             edges = body["data"]["entity"]["relations"]["edges"]
             assert edges and all(e["evidence"]["claims"]["totalCount"] == e["evidence"]["claimCount"] for e in edges)
+
+
+def test_the_claims_kept_are_the_claims_of_the_turtle_files(recorded: Path) -> None:
+    """An oracle that shares no code with the build: rdflib reads the Turtle files themselves, and every claim that
+    relates two entities is in the claim table with the same statement, quote, source and title, certainty,
+    negation, direction, role, scope, hedge and claimed evidence, and nothing else is."""
+    scad = rdflib.Namespace("https://w3id.org/scad/ontology#")
+    graph = rdflib.Graph()
+    for path in sorted((ROOT / "ontology").rglob("*.ttl")):
+        if "drafts" not in path.parts:
+            graph.parse(path, format="turtle")
+
+    def one(subject: rdflib.term.Node, predicate: rdflib.URIRef) -> str | None:
+        found = graph.value(subject, predicate)
+        return None if found is None else str(found)
+
+    expected = set()
+    for claim in graph.subjects(rdflib.RDF.type, scad.Claim):
+        obj = graph.value(claim, scad.object)
+        if not isinstance(obj, rdflib.URIRef):
+            continue  # a claim about a value (hasPrevalence ...) relates no two entities
+        source = graph.value(claim, scad.statedIn)
+        assert source is not None
+        expected.add(
+            (
+                one(claim, scad.subject), one(claim, scad.predicate), str(obj), str(claim), one(claim, scad.quote),
+                str(source), one(source, rdflib.namespace.DCTERMS.title),
+                int(graph.value(source, scad.isPromotional).toPython()),  # type: ignore[union-attr]
+                one(claim, scad.certainty), int(graph.value(claim, scad.negated).toPython()),  # type: ignore[union-attr]
+                one(claim, scad.evidenceDirection), one(claim, scad.quoteRole), one(claim, scad.scope),
+                one(claim, scad.hedgeCue), one(claim, scad.claimedEvidence),
+            )
+        )  # fmt: skip
+    with sqlite3.connect(f"{(recorded / EDGES_FILE).as_uri()}?mode=ro", uri=True) as connection:
+        kept = set(connection.execute("SELECT * FROM claim").fetchall())
+    connection.close()
+    assert len(expected) > 250  # the five sources' claims
+    assert kept == expected, (sorted(kept - expected)[:3], sorted(expected - kept)[:3])

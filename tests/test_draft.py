@@ -317,10 +317,39 @@ def test_named_cells_stand_for_their_therapy_in_relations_only_a_therapy_has(lex
     claim = only(claims, "hasOutcome", "pain-relief")
     assert claim.subject.iri == KGR + "msc-therapy"
     assert claim.decisions["subject"].why == "implied: the therapy with the cells 'MSCs'"
-    # cells keep their own relations: a capability is the cells', not the therapy's
+    # cells keep their own relations: a capability is the cells'
     assert ("mesenchymal-stem-cell", "hasCapability", "tissue-repair") in triples(
         draft("MSCs have the ability to drive tissue repair.", lexicon)
     )
+
+
+def test_what_named_cells_can_do_is_drafted_also_as_how_their_therapy_works(lexicon: Lexicon) -> None:
+    """Curators record "MSCs can suppress the immune response" as the cells' capability or as the mechanism of the
+    therapy named after them: both are drafted, for the curator to keep one."""
+    found = triples(draft("MSCs can suppress the overactive immune response.", lexicon))
+    assert found == {
+        ("mesenchymal-stem-cell", "hasCapability", "immune-suppression"),
+        ("msc-therapy", "hasMechanism", "immune-suppression"),
+    }
+    # "they" may stand for cells no therapy is named after (here, stem cells in general): the capability only
+    found = triples(draft("MSCs are studied. They can suppress the overactive immune response.", lexicon))
+    assert found == {("mesenchymal-stem-cell", "hasCapability", "immune-suppression")}
+
+
+def test_these_treatments_after_several_of_one_kind_are_the_entity_named_for_the_kind(lexicon: Lexicon) -> None:
+    """Steroids and immunosuppressive drugs are both conventional treatments: "these treatments" after both is the
+    ontology's "conventional immune-suppressing treatment", the one ConventionalTreatment named for its kind."""
+    text = "Lupus is treated with steroids or immunosuppressive drugs. These treatments can cause infection."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert triples(second) == {("conventional-treatment", "hasAdverseEffect", "infection")}
+    # after one treatment, "these treatments" is that one
+    text = "Lupus is treated with immunosuppressive drugs. These treatments can cause infection."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert triples(second) == {("immunosuppressive-drugs", "hasAdverseEffect", "infection")}
+    # and after treatments of two kinds, no kind is meant: the topic stays
+    text = "Lupus is treated with steroids or MSC therapy. These treatments can cause infection."
+    second = [c for c in draft(text, lexicon) if c.start > text.index(".")]
+    assert "conventional-treatment" not in {s for s, _, _ in triples(second)}
 
 
 def test_a_plural_class_noun_refers_to_the_class_a_list_named_members_of(lexicon: Lexicon) -> None:

@@ -35,6 +35,8 @@ class _Document:
     """The last general entity of each family a list named members of ("diseases such as lupus")."""
     combinations: dict[frozenset[str], Entity] = field(default_factory=dict)
     """The combination therapies of the lexicon by the two therapies their labels name."""
+    previous: list[Mention] = field(default_factory=list)
+    """The mentions of the sentence before."""
     components: set[int] = field(default_factory=set)
     """Where the sentence names a therapy it combines with another: not on its own the subject of what the
     combination achieves."""
@@ -143,7 +145,9 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
         )
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
     claims += _for_each_combination(doc, sentence, analyzer, mentions, claims)
+    claims += _mechanisms_of_therapies(doc, sentence, analyzer, mentions, claims)
     _update_topics(doc, mentions, claims)
+    doc.previous = mentions
     return claims
 
 
@@ -221,6 +225,41 @@ def _for_each_combination(
                         )
                     )
     return more
+
+
+HAS_CAPABILITY = PREFIXES["scad"] + "hasCapability"
+HAS_MECHANISM = PREFIXES["scad"] + "hasMechanism"
+
+
+def _mechanisms_of_therapies(
+    doc: _Document, sentence: Sentence, analyzer: Analyzer, mentions: list[Mention], claims: list[DraftClaim]
+) -> list[DraftClaim]:
+    """What cells named in the sentence are able to do ("MSCs can suppress the immune response") is also how the
+    therapy named after them works: both readings are drafted, for the curator to keep one."""
+    relation = next((r for r in doc.cues.relations if r.iri == HAS_MECHANISM), None)
+    if relation is None:
+        return []
+    paired = {(c.subject.iri, c.object.iri) for c in claims}
+    more = []
+    for c in claims:
+        therapy = doc.lexicon.therapy_of.get(c.subject.iri)
+        if c.predicate != HAS_CAPABILITY or therapy is None or (therapy.iri, c.object.iri) in paired:
+            continue
+        if c.decisions["subject"].why.split(" ", 1)[0] not in _NAMED:
+            continue  # only cells named here: "they" may stand for other cells than the therapy's
+        cells = next((m for m in mentions if m.entity.iri == c.subject.iri and m.how in _NAMED), None)
+        target = next((m for m in mentions if m.entity.iri == c.object.iri), None)
+        if cells is None or target is None:
+            continue
+        implied = Mention(therapy, cells.first, cells.last, cells.start, cells.end, "implied", cells.surface)
+        why = f"{c.decisions['relation'].why}; the capability of the cells the therapy is named after"
+        score = c.decisions["relation"].confidence
+        more.append(make_claim(doc.text, doc.cues, sentence, analyzer, implied, relation, target, score, why, False))
+        paired.add((therapy.iri, c.object.iri))
+    return more
+
+
+_NAMED = frozenset({"label", "synonym", "abbreviation"})
 
 
 def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftClaim]) -> None:
@@ -309,6 +348,8 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
                     plural = j - i > 1 or tokens[i].text.lower() not in _PRONOUNS
                     plural = plural and tokens[j - 1].text.lower().endswith("s") and family in _CLASS_NOUNS
                     entity = general.entity if plural and general is not None else topic.entity
+                    if family in _KIND_NOUNS and j - i > 1 and tokens[j - 1].text.lower().endswith("s"):
+                        entity = _several(doc, family) or entity
                     if tokens[i].text.lower() in _PRONOUNS and j - i == 1:
                         # a pronoun takes the first entity of its family named earlier in the same sentence
                         here = [
@@ -332,6 +373,15 @@ def _uses_of(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -
     return found
 
 
+def _several(doc: _Document, family: str) -> Entity | None:
+    """ "These treatments" after a sentence naming several treatments of one kind: the entity named for that kind
+    (Lexicon.named_for), which the claims of the members as a group are about."""
+    members = {m.entity.iri: m.entity for m in doc.previous if doc.lexicon.kinds.family(m.entity.kind) == family}
+    kinds = {e.kind for e in members.values()}
+    return doc.lexicon.named_for(kinds.pop()) if len(members) >= 2 and len(kinds) == 1 else None
+
+
+_KIND_NOUNS = frozenset({"Therapy"})
 _PRONOUNS = frozenset({"they", "them", "it", "this", "these"})
 _CLASS_NOUNS = frozenset({"Disease"})
 """The families whose plural nouns ("these conditions", "illnesses") name a class rather than its last member."""

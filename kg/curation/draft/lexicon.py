@@ -4,6 +4,7 @@ the index for the rest of the article."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -167,6 +168,18 @@ class Lexicon:
         content = tuple(dict.fromkeys(p for p in parts if p not in _FUNCTION))
         if len(content) >= 2:
             self.loose.append(Loose(content, entity, "words"))
+
+    def named_for(self, kind: str) -> Entity | None:
+        """The one entity of ``kind`` whose label holds every word of the kind's name (the entity
+        "conventional immune-suppressing treatment" of ConventionalTreatment): what the article means by the kind
+        when it speaks of several of its members at once ("these treatments")."""
+        wanted = {tokenize(w)[0].stem for w in re.findall(r"[A-Z][a-z]+", kind)}
+        found = [
+            e
+            for e in self.entities.values()
+            if e.kind == kind and not e.proposed and wanted <= {t.stem for t in tokenize(e.label)}
+        ]
+        return found[0] if len(found) == 1 else None
 
     def paraphrased(self, kind: str) -> bool:
         """Whether articles paraphrase entities of ``kind`` rather than name them (LOOSE_KINDS)."""

@@ -69,6 +69,8 @@ def test_linking_through_labels_synonyms_plurals_and_abbreviations(lexicon: Lexi
         ("kidney", "label"),
         ("blood", "synonym"),
     ]
+    # a plural stems as its singular, whatever suffix the singular loses: "trials" is the altLabel "clinical trial"
+    assert linked("Clinical trials are underway") == [("clinical-study", "synonym")]
     # the longest label wins: "MSC therapy" is a therapy, not the cell type MSC
     assert linked("MSC therapy")[0][0] == "msc-therapy"
     # short all-capital synonyms match only as written: "MS" is multiple sclerosis, "ms" is not
@@ -227,6 +229,12 @@ def test_cells_are_found_in_a_place_only_when_the_sentence_says_so(lexicon: Lexi
         ("Psoriasis is an autoimmune disease.", ("psoriasis", "broader", "autoimmune-disease")),
         ("MSC therapy relies on mesenchymal stem cells.", ("msc-therapy", "usesCellType", "mesenchymal-stem-cell")),
         ("MSC therapy depends on mesenchymal stem cells.", ("msc-therapy", "usesCellType", "mesenchymal-stem-cell")),
+        (
+            "MSC therapy is studied for lupus. Novel therapies may address the root cause of the disease.",
+            ("msc-therapy", "hasOutcome", "addresses-root-cause"),
+        ),
+        # the altLabel "clinical trial", written in the plural
+        ("Clinical trials of MSC therapy are underway.", ("msc-therapy", "hasEvidenceLevel", "clinical-study")),
         (
             "There are two types of stem cells, with embryonic stem cells and adult stem cells the best known.",
             ("embryonic-stem-cell", "broader", "stem-cell"),

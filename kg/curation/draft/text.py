@@ -43,6 +43,8 @@ def stem(word: str) -> str:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             if suffix == "s" and w.endswith(("ss", "us", "is")):
                 return w
+            if suffix == "s":
+                return stem(w[:-1])  # a plural stems as its singular: "trials" as "trial", "alternatives"
             w = w[: -len(suffix)]
             break
     if w.endswith("y") and len(w) > 4:

@@ -319,6 +319,21 @@ def test_a_carried_subject_is_what_the_last_sentence_said_most_about_not_its_las
     assert claim.decisions["subject"].why.startswith("carried")
 
 
+def test_a_conventional_treatment_is_the_comparison_and_never_takes_the_topic_from_the_therapy(
+    lexicon: Lexicon,
+) -> None:
+    """Articles about new therapies name the standard treatments to compare: "these treatments" refers to them,
+    but what later sentences report without a subject is still about the therapy the article is about."""
+    text = (
+        "HSCT is studied for lupus. Lupus is usually treated with steroids. These treatments can cause infection. "
+        "Trials report long-term remission."
+    )
+    assert only(draft(text, lexicon), "hasAdverseEffect", "infection").subject.iri == KGR + "steroids"
+    claim = only(draft(text, lexicon), "hasOutcome", "long-term-remission")
+    assert claim.subject.iri == KGR + "hematopoietic-stem-cell-transplantation"
+    assert claim.decisions["subject"].why.startswith("carried")
+
+
 def test_named_cells_stand_for_their_therapy_in_relations_only_a_therapy_has(lexicon: Lexicon) -> None:
     # "mesenchymal stem cell therapy" is a label of msc-therapy: the cells' label followed by "therapy"
     claims = draft("In lupus, MSCs can lead to pain relief.", lexicon)

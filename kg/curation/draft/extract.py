@@ -262,19 +262,27 @@ def _mechanisms_of_therapies(
 _NAMED = frozenset({"label", "synonym", "abbreviation"})
 
 
+FOIL = "ConventionalTreatment"
+
+
+def _slot(doc: _Document, kind: str) -> str:
+    """The topic an entity of ``kind`` takes: its family's, except conventional treatments, which articles about
+    new therapies name as the comparison (they keep a topic of their own, for "these treatments")."""
+    return FOIL if doc.lexicon.kinds.fits(kind, [FOIL]) else doc.lexicon.kinds.family(kind)
+
+
 def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftClaim]) -> None:
     """What the next sentences talk about, per family: the entity this sentence says most about (the subject of
     most of its claims, named here), else the first entity of that family it names. Objects a sentence merely
     lists ("involves chemotherapy or radiation") do not take the topic from its subject."""
-    kinds = doc.lexicon.kinds
     said: dict[str, dict[str, int]] = {}
     for c in claims:
         if c.predicate != BROADER and not c.decisions["subject"].why.startswith("carried"):
-            tally = said.setdefault(kinds.family(c.subject.kind), {})
+            tally = said.setdefault(_slot(doc, c.subject.kind), {})
             tally[c.subject.iri] = tally.get(c.subject.iri, 0) + 1
     done: set[str] = set()
     for m in mentions:
-        family = kinds.family(m.entity.kind)
+        family = _slot(doc, m.entity.kind)
         if family in said:
             counts = said[family]
             if m.entity.iri == max(counts, key=lambda k: counts[k]):
@@ -333,7 +341,8 @@ def _anaphora(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) 
     used = {k for m in mentions for k in range(m.first, m.last)}
     found = []
     for family, cues in doc.cues.anaphora.items():
-        topic = doc.topics.get(family)
+        slots = [k for k in doc.topics if k == family or (k == FOIL and doc.lexicon.kinds.family(FOIL) == family)]
+        topic = doc.topics[slots[-1]] if slots else None  # the one named most recently
         if topic is None:
             continue
         general = doc.generals.get(family)
@@ -561,7 +570,7 @@ def _subject_for(
     siblings = _list_of(tokens, mentions, target)
     before = [m for m in mentions if m.last <= target.first and m not in siblings][::-1]
     after = [m for m in mentions if m.first >= target.last and m not in siblings]
-    topics = [t for t in reversed(doc.topics.values()) if t.entity.iri != target.entity.iri]
+    topics = [t for k, t in reversed(doc.topics.items()) if t.entity.iri != target.entity.iri and k != FOIL]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
         for named in group:
             if named.first in doc.components and doc.lexicon.kinds.family(target.entity.kind) in _IMPLIED_FOR:

@@ -110,6 +110,18 @@ def test_a_paraphrase_is_found_through_an_equivalent_word(lexicon: Lexicon) -> N
     assert ("msc-therapy", "hasChallenge", "high-treatment-cost") in triples(claims)
 
 
+def test_therapy_words_and_comparatives_have_equivalents(lexicon: Lexicon) -> None:
+    # "stem cell interventions" is the label "stem cell therapy"; "increase treatment success" the outcome
+    # "higher treatment success", not only the plain "treatment success" its words also name
+    claims = draft(
+        "Combining stem cell interventions with immunosuppressive drugs may increase treatment success.", lexicon
+    )
+    assert ("stem-cell-therapy", "combinedWith", "immunosuppressive-drugs") in triples(claims)
+    assert ("stem-cell-therapy-with-immunosuppressive-drugs", "hasOutcome", "higher-treatment-success") in triples(
+        claims
+    )
+
+
 def test_a_definite_noun_with_of_is_not_an_anaphor(lexicon: Lexicon) -> None:
     # "the treatment of Crohn's disease" is not HSCT again: the subject is the therapy of the cells named before it
     claims = draft(

@@ -122,6 +122,15 @@ def test_therapy_words_and_comparatives_have_equivalents(lexicon: Lexicon) -> No
     )
 
 
+def test_a_paraphrase_leaves_out_a_word_of_its_label_that_stands_too_far_away(lexicon: Lexicon) -> None:
+    # "reversal of autoimmune damage": "reversed" and "damage" are close, "autoimmune" belongs to a later phrase
+    claims = draft(
+        "Remarkably, HSCT reversed much of the damage that years of autoimmune inflammation had done.", lexicon
+    )
+    claim = only(claims, "hasOutcome", "damage-reversal")
+    assert claim.decisions["object"].why == "words 'reversed much of the damage'"
+
+
 def test_a_definite_noun_with_of_is_not_an_anaphor(lexicon: Lexicon) -> None:
     # "the treatment of Crohn's disease" is not HSCT again: the subject is the therapy of the cells named before it
     claims = draft(

@@ -222,7 +222,7 @@ class Lexicon:
             need = len(content) if len(content) <= 2 else -(-2 * len(content) // 3)
             if sum(1 for c in content if placed[c]) < need:
                 continue
-            places = _closest({c: placed[c] for c in content})
+            places = _tighten(_closest({c: placed[c] for c in content}), need, len(content) + 3, frequency)
             if max(places.values()) - min(places.values()) > len(content) + 3:
                 continue
             if not any(frequency.get(c, 0) <= 2 and i not in inside for c, i in places.items()):
@@ -297,6 +297,26 @@ def _closest(found: dict[str, list[int]]) -> dict[str, int]:
         if not best or max(pick.values()) - min(pick.values()) < max(best.values()) - min(best.values()):
             best = pick
     return best
+
+
+def _tighten(places: dict[str, int], need: int, spread: int, frequency: dict[str, int]) -> dict[str, int]:
+    """Without the words, outermost first, that lie too far from the rest, as long as ``need`` of them are left:
+    in "reversing some of the damage caused by the autoimmune response" the words of "reversal of autoimmune
+    damage" are the first two; "autoimmune" belongs to another phrase. Of two outermost words that could go, the
+    one more labels share goes."""
+    kept = dict(places)
+    while len(kept) > need and max(kept.values()) - min(kept.values()) > spread:
+        ordered = sorted(kept, key=lambda c: kept[c])
+        low, high = ordered[0], ordered[-1]
+        left = {high: kept[ordered[-2]] - kept[low], low: kept[high] - kept[ordered[1]]}  # the spread without it
+        fits = [c for c in (low, high) if left[c] <= spread]
+        if len(fits) == 1:
+            del kept[fits[0]]
+        elif fits:
+            del kept[max(fits, key=lambda c: frequency.get(c, 0))]
+        else:
+            del kept[min((low, high), key=lambda c: left[c])]
+    return kept
 
 
 def _mention(entity: Entity, tokens: Sequence[Token], first: int, last: int, how: str) -> Mention:

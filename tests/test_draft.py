@@ -131,6 +131,19 @@ def test_a_paraphrase_leaves_out_a_word_of_its_label_that_stands_too_far_away(le
     assert claim.decisions["object"].why == "words 'reversed much of the damage'"
 
 
+def test_an_inability_is_the_challenge_a_conventional_treatment_has_as_its_limitation(lexicon: Lexicon) -> None:
+    # "inability" is written for the "cannot" of the label "cannot reverse existing damage": not the outcome
+    # "reversal of autoimmune damage"; and what stands in a conventional treatment's way is a limitation
+    claims = draft(
+        "Steroids help many patients, but they have downsides, such as the inability to reverse damage.", lexicon
+    )
+    assert triples(claims) == {("steroids", "hasLimitation", "cannot-reverse-existing-damage")}
+    # a stem cell therapy's challenge stays a challenge
+    assert ("msc-therapy", "hasChallenge", "high-treatment-cost") in triples(
+        draft("MSC therapy has downsides, such as its high treatment cost.", lexicon)
+    )
+
+
 def test_a_definite_noun_with_of_is_not_an_anaphor(lexicon: Lexicon) -> None:
     # "the treatment of Crohn's disease" is not HSCT again: the subject is the therapy of the cells named before it
     claims = draft(
@@ -571,6 +584,20 @@ def test_bad_input_is_refused_with_the_reason(ontology: Path) -> None:
     unknown = kg(ontology, "accept", str(ontology / "drafts" / "source-016.ttl"), "--only", "D016-999")
     assert unknown.returncode == 2 and "--only 'D016-999': no such claim" in unknown.stderr
     assert not (ontology / "data" / "claims" / "source-016.ttl").exists()
+
+
+def test_a_cue_file_kind_the_ontology_lacks_is_refused(ontology: Path) -> None:
+    cues = ontology / "draft-cues.yaml"
+    cues.write_text(
+        cues.read_text().replace("not_subject: [ConventionalTreatment]", "not_subject: [ConventionalTreatmnt]")
+    )
+    typo = kg(ontology, "draft", str(EXAMPLE), "--source", "016")
+    assert typo.returncode == 2
+    assert (
+        "relations: scad:hasChallenge: not_subject: 'ConventionalTreatmnt' is not a class of the ontology"
+        in typo.stderr
+    )
+    assert not (ontology / "drafts" / "source-016.ttl").exists()
 
 
 def test_a_broken_draft_does_not_break_the_graph(ontology: Path) -> None:

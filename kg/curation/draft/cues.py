@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +36,9 @@ class RelationCues:
     class_cues: tuple[Phrase, ...] = ()
     """For skos:broader: the general entity comes right after these and its members later in the sentence ("two
     types of stem cells, embryonic and adult stem cells")."""
+    not_subject: tuple[str, ...] = ()
+    """Kinds under ``subject`` that another relation covers (a conventional treatment's challenge is its
+    limitation, scad:hasLimitation)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,24 @@ class Cues:
 
 
 CERTAINTY_ORDER: Final = ("speculative", "hedged", "reported")
+
+
+def check_kinds(cues: Cues, known: Iterable[str], path: Path) -> None:
+    """Refuse a kind the ontology has no class for: a misspelt kind would silently never match."""
+    classes = set(known)
+    uses = [
+        (f"relations: {r.name}: {field}", kind)
+        for r in cues.relations
+        for field, kinds in (("subject", r.subject), ("object", r.object), ("not_subject", r.not_subject))
+        for kind in kinds
+    ]
+    uses += [("anaphora", kind) for kind in cues.anaphora]
+    uses += [("proposal: head_kinds", kind) for kind in cues.head_kinds]
+    for where, kind in uses:
+        if kind not in classes:
+            raise CueError(
+                f"{path}: {where}: {kind!r} is not a class of the ontology; expected a class of scad.ttl (Therapy)"
+            )
 
 
 def read_cues(path: Path) -> Cues:
@@ -94,6 +116,7 @@ def _cues(data: dict[str, Any]) -> Cues:
                 list_cues=phrases(spec.get("list_cues", [])),
                 copula_cues=phrases(spec.get("copula_cues", [])),
                 class_cues=phrases(spec.get("class_cues", [])),
+                not_subject=tuple(spec.get("not_subject", [])),
             )
         )
     certainty = {

@@ -636,6 +636,8 @@ def _relation_for(
             continue
         if not (kinds.fits(subject.entity.kind, relation.subject) and kinds.fits(target.entity.kind, relation.object)):
             continue
+        if kinds.fits(subject.entity.kind, relation.not_subject):
+            continue
         if carried:
             lo, hi, inner = max(0, target.first - 8), target.last, (max(0, target.first - 8), target.last)
         else:

@@ -95,6 +95,10 @@ class Kinds:
                     todo.append(parent)
         return seen
 
+    def known(self) -> set[str]:
+        """Every class of the tree."""
+        return set(self.parents) | {p for parents in self.parents.values() for p in parents}
+
     def fits(self, kind: str, wanted: Iterable[str]) -> bool:
         mine = self.ancestors(kind)
         return any(w in mine for w in wanted)

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 
 from kg.curation import inference, summary
 from kg.curation.draft.claim import DraftClaim
-from kg.curation.draft.cues import FILE_NAME, read_cues
+from kg.curation.draft.cues import FILE_NAME, check_kinds, read_cues
 from kg.curation.draft.document import (
     Draft,
     SourceInfo,
@@ -89,7 +89,9 @@ def make_draft(
         ) from exc
     data = _graph(ontology_dir)
     lexicon = read_lexicon(data.quads)
-    claims, proposals = draft_claims(text, lexicon, read_cues(ontology_dir / FILE_NAME))
+    cues = read_cues(ontology_dir / FILE_NAME)
+    check_kinds(cues, lexicon.kinds.known(), ontology_dir / FILE_NAME)
+    claims, proposals = draft_claims(text, lexicon, cues)
     target = draft_path(ontology_dir, number)
     rejected: list[DraftClaim] = []
     if target.exists():

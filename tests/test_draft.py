@@ -87,6 +87,13 @@ def test_a_head_word_shared_by_a_list_links_each_item_and_items_are_not_related(
     } <= triples(claims)
     listed = {KGR + "bone-cell", KGR + "cartilage-cell", KGR + "fat-cell"}
     assert not [c for c in claims if c.subject.iri in listed]
+    # an item of two words ("anti-inflammatory") is the label "anti-inflammatory drugs", not a new entity
+    from kg.curation.draft.text import tokenize
+
+    text = "Treatments include systemic anti-inflammatory or immunosuppressive drugs, such as steroids."
+    claims, proposed = draft_claims(text, lexicon, read_cues(ONTOLOGY / "draft-cues.yaml"))
+    assert proposed == []  # before, "systemic anti-inflammatory", an unknown item of the list, was proposed
+    assert tokenize("anti-inflammatory")[1].text == "inflammatory"  # the hyphen splits the item in two words
 
 
 def test_an_abbreviation_the_article_defines_links_later_mentions(lexicon: Lexicon) -> None:

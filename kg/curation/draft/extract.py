@@ -297,8 +297,9 @@ def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftCl
 
 
 def _shared_heads(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:
-    """A list whose last item carries the head word for all ("bone, cartilage and fat cells"): each earlier
-    one-word item with that head is a label ("bone cell") replaces what the item alone linked to ("bone")."""
+    """A list whose last item carries the head word for all ("bone, cartilage and fat cells"; "anti-inflammatory
+    or immunosuppressive drugs"): each earlier item of up to three words that is a label with that head ("bone
+    cell", "anti-inflammatory drugs") replaces what the item alone linked to ("bone")."""
     by_first = {m.first: m for m in mentions}
     out = list(mentions)
     for m in mentions:
@@ -309,17 +310,25 @@ def _shared_heads(doc: _Document, tokens: Sequence[Token], mentions: list[Mentio
         while k >= 1 and (tokens[k].text == "," or tokens[k].text.lower() in {"and", "or"}):
             while k >= 1 and (tokens[k].text == "," or tokens[k].text.lower() in {"and", "or"}):
                 k -= 1
-            item = tokens[k]
-            if not item.is_word:
+            found = None
+            for first in range(max(0, k - 2), k + 1):  # the longest item first
+                item = tokens[first : k + 1]
+                if all(t.is_word for t in item):
+                    hit = doc.lexicon.index.get((*(t.stem for t in item), head.stem))
+                    if hit is not None:
+                        found = first, hit
+                        break
+            if found is None:
                 break
-            hit = doc.lexicon.index.get((item.stem, head.stem))
-            if hit is None:
-                break
-            old = by_first.get(k)
-            if old is not None:
-                out.remove(old)
-            out.append(Mention(hit[0], k, k + 1, item.start, item.end, hit[1], f"{item.text} ... {head.text}"))
-            k -= 1
+            first, hit = found
+            for old in [by_first.get(i) for i in range(first, k + 1)]:
+                if old is not None and old in out:
+                    out.remove(old)
+            words = " ".join(t.text for t in tokens[first : k + 1])
+            out.append(
+                Mention(hit[0], first, k + 1, tokens[first].start, tokens[k].end, hit[1], f"{words} ... {head.text}")
+            )
+            k = first - 1
     return sorted(out, key=_order)
 
 

@@ -446,6 +446,17 @@ def test_a_paraphrased_procedure_step_is_a_step_of_the_therapy_and_never_a_subje
     assert not [t for t in found if t[0] == "stem-cell-harvesting"], found
 
 
+def test_a_run_on_sentence_pairs_mentions_only_with_their_neighbours(lexicon: Lexicon) -> None:
+    """An article pasted without its full stops is one "sentence": pairing every mention with every other would
+    take hours (a 24,000-character one took 208 s), so a subject is looked for within 60 words of its object."""
+    filler = " ".join(["and then some more words"] * 10)  # 50 words
+    assert triples(draft(f"HSCT {filler} helps lupus.", lexicon)) == {
+        ("hematopoietic-stem-cell-transplantation", "investigatedFor", "lupus")
+    }
+    far = " ".join(["and then some more words"] * 14)  # 70 words
+    assert triples(draft(f"HSCT {far} helps lupus.", lexicon)) == set()
+
+
 def test_titles_and_questions_draft_nothing_but_set_the_topic(lexicon: Lexicon) -> None:
     text = (
         "MSC Therapy for Psoriasis in Adults\n"

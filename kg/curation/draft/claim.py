@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from kg.curation.draft.context import Analyzer
 from kg.curation.draft.cues import Cues, RelationCues
 from kg.curation.draft.lexicon import Entity, Mention
-from kg.curation.draft.text import Sentence, Token, find
+from kg.curation.draft.text import Sentence, Token
 
 _CLAUSE_BREAKS = {";", ":", "\u2014", "\u2013"}
 
@@ -69,7 +69,7 @@ def make_claim(
     start, end = _clause(text, tokens, lo, hi)
     focus = max(m.first for m in inside)
     context = analyzer.context(focus)
-    scope = _scope(text, cues, tokens)
+    scope = _scope(text, analyzer)
     relation_confidence = min(0.95, 0.45 + 0.3 * score) if score >= 1 else min(0.6, score)
     decisions = {
         "subject": _link(subject, carried),
@@ -157,8 +157,8 @@ def _clause(text: str, tokens: Sequence[Token], lo: int, hi: int) -> tuple[int, 
     return start, end
 
 
-def _scope(text: str, cues: Cues, tokens: Sequence[Token]) -> str | None:
-    for cue in cues.scope:
-        for i, j in find(cue, tokens):
-            return text[tokens[i].start : tokens[j - 1].end]
-    return None
+def _scope(text: str, analyzer: Analyzer) -> str | None:
+    if analyzer.scope is None:
+        return None
+    i, j = analyzer.scope
+    return text[analyzer.tokens[i].start : analyzer.tokens[j - 1].end]

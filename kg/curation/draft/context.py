@@ -9,10 +9,11 @@ a few dozen lines over the words we already have."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kg.curation.draft.cues import CERTAINTY_ORDER, Cues, Triggers
+from kg.curation.draft.cues import CERTAINTY_ORDER, Cues
 from kg.curation.draft.text import Phrase, Token, find
 
 _BREAKS = {";", ":", "\u2014", "\u2013", "-", "(", ")"}
@@ -52,28 +53,37 @@ def _stops(tokens: Sequence[Token], terminators: Sequence[Phrase]) -> set[int]:
     return stops
 
 
-def qualifier(
-    triggers: Triggers,
-    tokens: Sequence[Token],
-    target: int,
-    stops: set[int],
-    blocked: set[int],
-    window: int | None = None,
+@dataclass(frozen=True)
+class Found:
+    """Where the forward and the backward triggers of one kind are in a sentence."""
+
+    forward: list[tuple[int, int]]
+    backward: list[tuple[int, int]]
+
+
+def _nearest(
+    found: Found, tokens: Sequence[Token], target: int, stops: Sequence[int], window: int | None
 ) -> Hit | None:
-    """The nearest trigger whose scope holds token ``target``, or None."""
+    """The nearest trigger whose scope holds token ``target``, or None (``stops`` in ascending order)."""
     best: Hit | None = None
     best_distance = len(tokens) + 1
-    for i, j in _spans(triggers.forward, tokens, blocked):
-        if j <= target and (window is None or target - j < window) and not any(j <= s <= target for s in stops):
+    for i, j in found.forward:
+        if j <= target and (window is None or target - j < window) and not _any_in(stops, j, target):
             if target - j < best_distance:
                 best, best_distance = _hit(tokens, i, j, "forward"), target - j
         elif i <= target < j:
             best, best_distance = _hit(tokens, i, j, "forward"), 0
-    for i, j in _spans(triggers.backward, tokens, blocked):
+    for i, j in found.backward:
         near = window is None or i - target <= window
-        if i > target and near and not any(target < s < i for s in stops) and i - target < best_distance:
+        if i > target and near and not _any_in(stops, target + 1, i - 1) and i - target < best_distance:
             best, best_distance = _hit(tokens, i, j, "backward"), i - target
     return best
+
+
+def _any_in(ordered: Sequence[int], lo: int, hi: int) -> bool:
+    """Whether some value of ``ordered`` (ascending) lies in [lo, hi]."""
+    k = bisect.bisect_left(ordered, lo)
+    return k < len(ordered) and ordered[k] <= hi
 
 
 def _hit(tokens: Sequence[Token], i: int, j: int, direction: str) -> Hit:
@@ -100,13 +110,22 @@ class Analyzer:
         self.cues = cues
         self.tokens = tokens
         self.blocked = {k for i, j in _spans(cues.pseudo, tokens, set()) for k in range(i, j)}
-        self.stops = _stops(tokens, cues.terminators)
-        self.clause_stops = {i for i, t in enumerate(tokens) if t.text in _BREAKS}
+        self.stops = sorted(_stops(tokens, cues.terminators))
+        self.clause_stops = [i for i, t in enumerate(tokens) if t.text in _BREAKS]
+        self.negation = Found(
+            _spans(cues.negation.forward, tokens, self.blocked), _spans(cues.negation.backward, tokens, self.blocked)
+        )
+        self.scope = next((hit for cue in cues.scope for hit in find(cue, tokens)), None)
+        """The first phrase that limits the sentence's claims ("in some patients"), as token indexes."""
+        self.certainty = {
+            level: Found(_spans(t.forward, tokens, set()), _spans(t.backward, tokens, set()))
+            for level, t in cues.certainty.items()
+        }
 
     def context(self, target: int) -> Context:
-        negation = qualifier(self.cues.negation, self.tokens, target, self.stops, self.blocked, self.cues.window)
+        negation = _nearest(self.negation, self.tokens, target, self.stops, self.cues.window)
         for level in CERTAINTY_ORDER:
-            hit = qualifier(self.cues.certainty[level], self.tokens, target, self.clause_stops, set())
+            hit = _nearest(self.certainty[level], self.tokens, target, self.clause_stops, None)
             if hit is not None:
                 return Context(_LEVEL[level], hit, negation)
         return Context("Asserted", None, negation)

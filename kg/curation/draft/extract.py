@@ -8,6 +8,7 @@ pairs ("diseases such as lupus"). Certainty, negation and scope come from the Co
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -129,8 +130,10 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
     claims += _named_after_cells(doc, sentence, mentions, analyzer)
     paired = {frozenset((c.subject.iri, c.object.iri)) for c in claims}
     best: dict[frozenset[str], tuple[float, DraftClaim]] = {}
+    firsts = [m.first for m in mentions]  # in ascending order
     for target in mentions:
-        pick = _subject_for(doc, tokens, mentions, target)
+        near = mentions[bisect_left(firsts, target.first - _REACH) : bisect_right(firsts, target.first + _REACH)]
+        pick = _subject_for(doc, tokens, near, target)
         if pick is None:
             continue
         subject, relation, score, why, carried = pick
@@ -491,7 +494,8 @@ def _broader_claims(
         if not kinds.fits(general.entity.kind, relation.object):
             continue
         for cue in relation.list_cues:
-            for i, j in [(i, j) for i, j in find(cue, tokens, general.last) if i < general.last + 2]:
+            reach = min(len(tokens), general.last + 2 + cue.reach)  # the cue starts at most a word after it
+            for i, j in [(i, j) for i, j in find(cue, tokens, general.last, reach) if i < general.last + 2]:
                 for specific in _same_family_until_break(doc, tokens, mentions, j, family):
                     why = f"list cue '{words(tokens, i, j)}' after the general entity"
                     claims.append(
@@ -501,7 +505,8 @@ def _broader_claims(
             for i, j in find(cue, tokens, max(0, general.first - 3), general.first):
                 if j != general.first:
                     continue
-                end = next((k for k in range(general.last, len(tokens)) if tokens[k].text in {";", "."}), len(tokens))
+                reach = min(len(tokens), general.last + _REACH)
+                end = next((k for k in range(general.last, reach) if tokens[k].text in {";", "."}), reach)
                 members = [
                     m for m in mentions if general.last <= m.first < end and kinds.family(m.entity.kind) == family
                 ]
@@ -514,7 +519,8 @@ def _broader_claims(
             for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
                 if j < general.first - 1:
                     continue
-                for specific in [m for m in mentions if m.last <= i and kinds.family(m.entity.kind) == family]:
+                earlier = [m for m in mentions if i - _REACH <= m.first and m.last <= i]
+                for specific in [m for m in earlier if kinds.family(m.entity.kind) == family]:
                     why = f"copula cue '{words(tokens, i, j)}' before the general entity"
                     claims.append(
                         make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
@@ -565,20 +571,20 @@ def _aside(tokens: Sequence[Token], k: int) -> bool:
 def _same_family_until_break(
     doc: _Document, tokens: Sequence[Token], mentions: list[Mention], j: int, family: str
 ) -> list[Mention]:
-    end = next(
-        (k for k in range(j, len(tokens)) if tokens[k].text in _LIST_ENDS and not _aside(tokens, k)), len(tokens)
-    )
+    reach = min(len(tokens), j + _REACH)
+    end = next((k for k in range(j, reach) if tokens[k].text in _LIST_ENDS and not _aside(tokens, k)), reach)
     return [m for m in mentions if j <= m.first < end and doc.lexicon.kinds.family(m.entity.kind) == family]
 
 
 def _subject_for(
     doc: _Document, tokens: Sequence[Token], mentions: list[Mention], target: Mention
 ) -> tuple[Mention, RelationCues, float, str, bool] | None:
-    """The subject and relation for an object mention: nearest fitting subject before it, then the topic carried
-    from earlier sentences (the most recently named first), then the nearest after it."""
-    siblings = _list_of(tokens, mentions, target)
-    before = [m for m in mentions if m.last <= target.first and m not in siblings][::-1]
-    after = [m for m in mentions if m.first >= target.last and m not in siblings]
+    """The subject and relation for an object mention, among the ``mentions`` near it (within _REACH words):
+    nearest fitting subject before it, then the topic carried from earlier sentences (the most recently named
+    first), then the nearest after it."""
+    siblings = {id(m) for m in _list_of(tokens, mentions, target)}
+    before = [m for m in mentions if m.last <= target.first and id(m) not in siblings][::-1]
+    after = [m for m in mentions if m.first >= target.last and id(m) not in siblings]
     topics = [t for k, t in reversed(doc.topics.items()) if t.entity.iri != target.entity.iri and k != FOIL]
     for group, carried, penalty in ((before, False, 0.0), (topics, True, 0.2), (after, False, 0.3)):
         for named in group:
@@ -596,6 +602,9 @@ def _subject_for(
     return None
 
 
+_REACH = 60
+"""The most words between a subject and its object in one sentence: a run-on "sentence" without full stops (a
+list, a table pasted as text) pairs its mentions only with their neighbours, and drafts in linear time."""
 _IMPLIED_FOR = frozenset({"Disease", "Outcome", "AdverseEffect"})
 _PARAPHRASED = frozenset({"words", "quote"})
 _PARAPHRASED_AGENTS = frozenset({"ConventionalTreatment"})
@@ -620,7 +629,7 @@ _JOINERS = {",", "and", "or", "as", "well", "also"}
 def _list_of(tokens: Sequence[Token], mentions: list[Mention], target: Mention) -> list[Mention]:
     """The mentions listed together with ``target`` ("infections, fatigue and bleeding"): never each other's subject."""
     ordered = sorted(mentions, key=_order)
-    k = ordered.index(target)
+    k = next(i for i, m in enumerate(ordered) if m is target)
     group = [target]
     for step in (-1, 1):
         j = k

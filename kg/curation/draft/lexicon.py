@@ -4,6 +4,7 @@ the index for the rest of the article."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -294,13 +295,23 @@ def _places(stem: str, where: dict[str, list[int]]) -> list[int]:
 
 def _closest(found: dict[str, list[int]]) -> dict[str, int]:
     """One occurrence of each stem found, the occurrences closest together (a word the sentence repeats, such as
-    "cells", counts where the other words are, not where it first occurs)."""
+    "cells", counts where the other words are, not where it first occurs). The places are in ascending order."""
     best: dict[str, int] = {}
     for anchor in sorted({i for places in found.values() for i in places}):
-        pick = {c: min(places, key=lambda i: (abs(i - anchor), i)) for c, places in found.items() if places}
+        pick = {c: _nearest_to(places, anchor) for c, places in found.items() if places}
         if not best or max(pick.values()) - min(pick.values()) < max(best.values()) - min(best.values()):
             best = pick
     return best
+
+
+def _nearest_to(places: list[int], anchor: int) -> int:
+    """The place nearest ``anchor``, the earlier of two as near."""
+    k = bisect.bisect_left(places, anchor)
+    if k == len(places):
+        return places[-1]
+    if k == 0 or places[k] == anchor:
+        return places[k]
+    return places[k - 1] if anchor - places[k - 1] <= places[k] - anchor else places[k]
 
 
 def _tighten(places: dict[str, int], need: int, spread: int, frequency: dict[str, int]) -> dict[str, int]:

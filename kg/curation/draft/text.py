@@ -109,6 +109,11 @@ class Phrase:
     """Words of five letters or more also match a word that shares its stem's start ("regulat" matches "regulates",
     stemmed "regul", and "minimi" matches "minimizes", stemmed "minimiz"), as the lexicon places paraphrases."""
 
+    @property
+    def reach(self) -> int:
+        """The most words a match spans: one per stem, four per gap."""
+        return sum(1 if s is not None else 4 for s in self.stems)
+
 
 def phrase(text: str, loose: bool = False) -> Phrase:
     parts: list[str | None] = []

@@ -616,6 +616,12 @@ def test_a_cue_file_kind_the_ontology_lacks_is_refused(ontology: Path) -> None:
         in typo.stderr
     )
     assert not (ontology / "drafts" / "source-016.ttl").exists()
+    cues.write_text(
+        cues.read_text().replace("not_subject: [ConventionalTreatmnt]", "not_subject: ConventionalTreatment")
+    )
+    bare = kg(ontology, "draft", str(EXAMPLE), "--source", "016")
+    assert bare.returncode == 2
+    assert "not_subject: 'ConventionalTreatment' is not a list of kinds, such as [Therapy]" in bare.stderr
 
 
 def test_a_broken_draft_does_not_break_the_graph(ontology: Path) -> None:

@@ -101,6 +101,15 @@ def read_cues(path: Path) -> Cues:
         raise CueError(f"{path}: {exc}; expected the layout described at the top of the file") from exc
 
 
+def _kinds(name: str, spec: dict[str, Any], field: str, required: bool = True) -> tuple[str, ...]:
+    if field not in spec and not required:
+        return ()
+    kinds = spec[field]
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise ValueError(f"relations: {name}: {field}: {kinds!r} is not a list of kinds, such as [Therapy]")
+    return tuple(kinds)
+
+
 def _cues(data: dict[str, Any]) -> Cues:
     relations = []
     for name, spec in data["relations"].items():
@@ -108,15 +117,15 @@ def _cues(data: dict[str, Any]) -> Cues:
             RelationCues(
                 iri=expand(name),
                 name=name,
-                subject=tuple(spec["subject"]),
-                object=tuple(spec["object"]),
+                subject=_kinds(name, spec, "subject"),
+                object=_kinds(name, spec, "object"),
                 cues=phrases(spec.get("cues", []), loose=True),
                 prior=float(spec.get("prior", 0)),
                 same_kind=bool(spec.get("same_kind", False)),
                 list_cues=phrases(spec.get("list_cues", [])),
                 copula_cues=phrases(spec.get("copula_cues", [])),
                 class_cues=phrases(spec.get("class_cues", [])),
-                not_subject=tuple(spec.get("not_subject", [])),
+                not_subject=_kinds(name, spec, "not_subject", required=False),
             )
         )
     certainty = {

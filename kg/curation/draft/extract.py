@@ -29,8 +29,8 @@ class _Document:
     lexicon: Lexicon
     cues: Cues
     topics: dict[str, Mention] = field(default_factory=dict)
-    """The last entity of each family the article named, for subjects carried over from earlier sentences, the
-    family named least recently first."""
+    """The last entity of each family the article named (conventional treatments apart: _slot), for subjects
+    carried over from earlier sentences, the family named least recently first."""
     proposals: dict[str, Entity] = field(default_factory=dict)
     generals: dict[str, Mention] = field(default_factory=dict)
     """The last general entity of each family a list named members of ("diseases such as lupus")."""
@@ -256,15 +256,14 @@ def _mechanisms_of_therapies(
             continue
         implied = Mention(therapy, cells.first, cells.last, cells.start, cells.end, "implied", cells.surface)
         why = f"{c.decisions['relation'].why}; the capability of the cells the therapy is named after"
-        score = c.decisions["relation"].confidence
+        score = 0.5  # one of two readings: less sure than the relation its cue found
         more.append(make_claim(doc.text, doc.cues, sentence, analyzer, implied, relation, target, score, why, False))
         paired.add((therapy.iri, c.object.iri))
     return more
 
 
 _NAMED = frozenset({"label", "synonym", "abbreviation"})
-
-
+"""How a mention names its entity itself (not through anaphora, paraphrase or implication)."""
 FOIL = "ConventionalTreatment"
 
 
@@ -285,18 +284,18 @@ def _update_topics(doc: _Document, mentions: list[Mention], claims: list[DraftCl
             tally[c.subject.iri] = tally.get(c.subject.iri, 0) + 1
     done: set[str] = set()
     for m in mentions:
-        family = _slot(doc, m.entity.kind)
-        if family in said:
-            counts = said[family]
+        slot = _slot(doc, m.entity.kind)
+        if slot in said:
+            counts = said[slot]
             if m.entity.iri == max(counts, key=lambda k: counts[k]):
-                doc.topics.pop(family, None)
-                doc.topics[family] = m
-                del said[family]
-                done.add(family)
-        elif m.how not in ("anaphora", "words", "quote") and family not in done:
-            doc.topics.pop(family, None)
-            doc.topics[family] = m
-            done.add(family)
+                doc.topics.pop(slot, None)
+                doc.topics[slot] = m
+                del said[slot]
+                done.add(slot)
+        elif m.how not in ("anaphora", "words", "quote") and slot not in done:
+            doc.topics.pop(slot, None)
+            doc.topics[slot] = m
+            done.add(slot)
 
 
 def _shared_heads(doc: _Document, tokens: Sequence[Token], mentions: list[Mention]) -> list[Mention]:

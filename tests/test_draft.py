@@ -658,3 +658,54 @@ def test_drafts_stay_out_of_stats_build_release_and_the_served_graph(ontology: P
         assert answer.status_code == 200 and answer.json()["boolean"] is False
         known = client.get("/sparql", params={"query": "ASK { <https://w3id.org/scad/id/C004-001> ?p ?o }"})
         assert known.status_code == 200 and known.json()["boolean"] is True
+
+
+def test_the_readme_curating_session_is_what_kg_prints(tmp_path: Path) -> None:
+    """The session the README shows, run command by command on a copy of the ontology: each printed line as the
+    README has it ("..." stands for lines left out), so the README cannot drift from what `kg` does."""
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```console", readme.index("A session on the example article of the tests"))
+    block = readme[start:].split("\n", 1)[1].split("\n```", 1)[0].splitlines()
+    shutil.copytree(ONTOLOGY, tmp_path / "ontology", ignore=shutil.ignore_patterns("drafts"))
+    shutil.copytree(EXAMPLE.parent, tmp_path / "tests" / "data" / "draft")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KG_")} | {"KG_ONTOLOGY_DIR": "ontology"}
+    commands = [k for k, line in enumerate(block) if line.startswith("$ ")]
+    assert len(commands) == 5, block
+    for k, end in zip(commands, [*commands[1:], len(block)], strict=True):
+        command, _, cut = block[k][2:].partition(" | cut -f")
+        words = shlex.split(command)
+        assert words[0] == "kg", command
+        run = subprocess.run(
+            [sys.executable, "-m", "kg", *words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert run.returncode == 0, (command, run.stderr)
+        out = run.stdout.splitlines()
+        if cut:
+            fields = [int(f) - 1 for f in cut.split(",")]
+            out = ["\t".join(line.split("\t")[f] for f in fields if f < len(line.split("\t"))) for line in out]
+        printed = [line.rstrip() for line in out + run.stderr.splitlines()]
+        _assert_lines(block[k + 1 : end], printed, command)
+
+
+def _assert_lines(expected: list[str], printed: list[str], command: str) -> None:
+    """``printed`` is ``expected`` where each "..." line stands for one or more lines."""
+    at = 0
+    pieces: list[list[str]] = [[]]
+    for line in expected:
+        if line == "...":
+            pieces.append([])
+        else:
+            pieces[-1].append(line.rstrip())
+    for n, piece in enumerate(pieces):
+        if n == 0:
+            assert printed[: len(piece)] == piece, (command, printed)
+            at = len(piece)
+            continue
+        found = next(
+            (i for i in range(at + 1, len(printed) - len(piece) + 1) if printed[i : i + len(piece)] == piece), None
+        )
+        assert found is not None, (command, piece, printed[at:])
+        at = found + len(piece)
+    assert at == len(printed), (command, printed[at:])

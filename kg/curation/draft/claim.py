@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kg.curation.draft.context import Analyzer
-from kg.curation.draft.cues import Cues, RelationCues
+from kg.curation.draft.cues import RelationCues
 from kg.curation.draft.lexicon import Entity, Mention
 from kg.curation.draft.text import Sentence, Token
 
@@ -52,7 +52,6 @@ def words(tokens: Sequence[Token], i: int, j: int) -> str:
 
 def make_claim(
     text: str,
-    cues: Cues,
     sentence: Sentence,
     analyzer: Analyzer,
     subject: Mention,

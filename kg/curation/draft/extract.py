@@ -144,7 +144,7 @@ def _sentence_claims(doc: _Document, sentence: Sentence) -> list[DraftClaim]:
             continue
         best[pair] = (
             score,
-            make_claim(doc.text, doc.cues, sentence, analyzer, subject, relation, target, score, why, carried),
+            make_claim(doc.text, sentence, analyzer, subject, relation, target, score, why, carried),
         )
     claims += sorted((c for _, c in best.values()), key=lambda c: (c.start, c.object.iri))
     claims += _for_each_combination(doc, sentence, analyzer, mentions, claims)
@@ -216,7 +216,6 @@ def _for_each_combination(
                     more.append(
                         make_claim(
                             doc.text,
-                            doc.cues,
                             sentence,
                             analyzer,
                             other,
@@ -257,7 +256,7 @@ def _mechanisms_of_therapies(
         implied = Mention(therapy, cells.first, cells.last, cells.start, cells.end, "implied", cells.surface)
         why = f"{c.decisions['relation'].why}; the capability of the cells the therapy is named after"
         score = 0.5  # one of two readings: less sure than the relation its cue found
-        more.append(make_claim(doc.text, doc.cues, sentence, analyzer, implied, relation, target, score, why, False))
+        more.append(make_claim(doc.text, sentence, analyzer, implied, relation, target, score, why, False))
         paired.add((therapy.iri, c.object.iri))
     return more
 
@@ -498,7 +497,7 @@ def _broader_claims(
                 for specific in _same_family_until_break(doc, tokens, mentions, j, family):
                     why = f"list cue '{words(tokens, i, j)}' after the general entity"
                     claims.append(
-                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.7, why, False)
+                        make_claim(doc.text, sentence, analyzer, specific, relation, general, 0.7, why, False)
                     )
         for cue in relation.class_cues:
             for i, j in find(cue, tokens, max(0, general.first - 3), general.first):
@@ -512,7 +511,7 @@ def _broader_claims(
                 for specific in members:
                     why = f"class cue '{words(tokens, i, j)}' before the general entity"
                     claims.append(
-                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
+                        make_claim(doc.text, sentence, analyzer, specific, relation, general, 0.6, why, False)
                     )
         for cue in relation.copula_cues:
             for i, j in find(cue, tokens, max(0, general.first - 6), general.first):
@@ -522,7 +521,7 @@ def _broader_claims(
                 for specific in [m for m in earlier if kinds.family(m.entity.kind) == family]:
                     why = f"copula cue '{words(tokens, i, j)}' before the general entity"
                     claims.append(
-                        make_claim(doc.text, doc.cues, sentence, analyzer, specific, relation, general, 0.6, why, False)
+                        make_claim(doc.text, sentence, analyzer, specific, relation, general, 0.6, why, False)
                     )
     return [c for c in claims if c.subject.iri != c.object.iri]
 
@@ -551,7 +550,7 @@ def _named_after_cells(
             continue  # only where the article introduces the name, with its abbreviation
         cells = Mention(cell, m.first, m.last - 1, m.start, tokens[m.last - 2].end, "label", m.surface)
         why = "the therapy is named after its cells"
-        claim = make_claim(doc.text, doc.cues, sentence, analyzer, m, relation, cells, 0.6, why, False)
+        claim = make_claim(doc.text, sentence, analyzer, m, relation, cells, 0.6, why, False)
         claim.certainty, claim.hedge_cue, claim.negated = "Asserted", None, False
         claim.quote_role = drafted_role("Asserted")
         claim.decisions["certainty"] = Decision("Asserted", 0.8, "a name states it")

@@ -57,6 +57,9 @@ _CLAIM_VARIABLES = (
     "subject", "predicate", "object", "claim", "quote", "source", "title", "promotional", "certainty", "negated",
     "evidenceDirection", "quoteRole", "scope", "hedge", "evidence",
 )  # fmt: skip
+_SUMMED = tuple(_CLAIM_VARIABLES.index(n) for n in ("subject", "predicate", "object", "source", "certainty"))
+"""Where the fields a summary is summed from stand in a claim row."""
+_PROMOTIONAL, _NEGATED = _CLAIM_VARIABLES.index("promotional"), _CLAIM_VARIABLES.index("negated")
 
 
 class EdgeIndexError(Exception):
@@ -134,9 +137,9 @@ def _sum(claims: Iterable[Row], keep: Callable[[tuple[object, ...]], None]) -> d
     sums: dict[Statement, _Sum] = {}
     for row in claims:
         values: list[object] = [value(row, name) for name in _CLAIM_VARIABLES]
-        subject, predicate, obj, source, certainty = (str(values[k]) for k in (0, 1, 2, 5, 8))
-        promotional, negated = truth(str(values[7])), truth(str(values[9]))
-        values[7], values[9] = promotional, negated
+        subject, predicate, obj, source, certainty = (str(values[k]) for k in _SUMMED)
+        promotional, negated = truth(str(values[_PROMOTIONAL])), truth(str(values[_NEGATED]))
+        values[_PROMOTIONAL], values[_NEGATED] = promotional, negated
         keep(tuple(values))
         found = sums.get((subject, predicate, obj))
         if found is None:

@@ -684,7 +684,9 @@ def test_the_readme_curating_session_is_what_kg_prints(tmp_path: Path) -> None:
         out = run.stdout.splitlines()
         if cut:
             fields = [int(f) - 1 for f in cut.split(",")]
-            out = ["\t".join(line.split("\t")[f] for f in fields if f < len(line.split("\t"))) for line in out]
+            out = [
+                "\t".join(parts[f] for f in fields if f < len(parts)) for parts in (line.split("\t") for line in out)
+            ]
         printed = [line.rstrip() for line in out + run.stderr.splitlines()]
         _assert_lines(block[k + 1 : end], printed, command)
 

@@ -5,6 +5,7 @@ say in plain English (and the ontology's own labels), never read back from the d
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -622,6 +623,32 @@ def test_a_cue_file_kind_the_ontology_lacks_is_refused(ontology: Path) -> None:
     bare = kg(ontology, "draft", str(EXAMPLE), "--source", "016")
     assert bare.returncode == 2
     assert "not_subject: 'ConventionalTreatment' is not a list of kinds, such as [Therapy]" in bare.stderr
+
+
+@pytest.mark.parametrize(
+    ("written", "instead", "message"),
+    [
+        # a bare word would be read as its letters: "c", "a", "n" ... equivalent to each other
+        ('  - ["cannot", "inability", "unable"]', "  - cannot", "equivalents: 'cannot' is not a list of words"),
+        ("not_subject: [ConventionalTreatment]", "not_subject: [123]", "not_subject: [123] is not a list of kinds"),
+        (
+            "    prior: 0.6\n  scad:hasLimitation",
+            "    prior: high\n  scad:hasLimitation",
+            "relations: scad:hasChallenge: prior: 'high' is not a number",
+        ),
+    ],
+)
+def test_a_cue_file_of_the_wrong_shape_is_refused_naming_the_field(
+    written: str, instead: str, message: str, tmp_path: Path
+) -> None:
+    from kg.curation.draft.cues import CueError
+
+    text = (ONTOLOGY / "draft-cues.yaml").read_text(encoding="utf-8")
+    assert written in text
+    path = tmp_path / "draft-cues.yaml"
+    path.write_text(text.replace(written, instead), encoding="utf-8")
+    with pytest.raises(CueError, match=re.escape(message)):
+        read_cues(path)
 
 
 def test_a_broken_draft_does_not_break_the_graph(ontology: Path) -> None:

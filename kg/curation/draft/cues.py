@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +107,22 @@ def _kinds(name: str, spec: dict[str, Any], field: str, required: bool = True) -
         return ()
     kinds = spec[field]
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
-        raise ValueError(f"relations: {name}: {field}: {kinds!r} is not a list of kinds, such as [Therapy]")
+        raise ValueError(f"relations: {name}: {field}: {reprlib.repr(kinds)} is not a list of kinds, such as [Therapy]")
     return tuple(kinds)
+
+
+def _prior(name: str, spec: dict[str, Any]) -> float:
+    prior = spec.get("prior", 0)
+    if isinstance(prior, bool) or not isinstance(prior, int | float):
+        raise ValueError(f"relations: {name}: prior: {reprlib.repr(prior)} is not a number, such as 0.6")
+    return float(prior)
+
+
+def _words(group: object) -> list[str]:
+    """A group of equivalents: a list of words (a bare word would be read as its letters)."""
+    if not isinstance(group, list) or not all(isinstance(w, str) for w in group):
+        raise ValueError(f"equivalents: {reprlib.repr(group)} is not a list of words, such as [cost, price]")
+    return group
 
 
 def _cues(data: dict[str, Any]) -> Cues:
@@ -120,7 +135,7 @@ def _cues(data: dict[str, Any]) -> Cues:
                 subject=_kinds(name, spec, "subject"),
                 object=_kinds(name, spec, "object"),
                 cues=phrases(spec.get("cues", []), loose=True),
-                prior=float(spec.get("prior", 0)),
+                prior=_prior(name, spec),
                 same_kind=bool(spec.get("same_kind", False)),
                 list_cues=phrases(spec.get("list_cues", [])),
                 copula_cues=phrases(spec.get("copula_cues", [])),
@@ -145,5 +160,7 @@ def _cues(data: dict[str, Any]) -> Cues:
         anaphora={kind: phrases(words) for kind, words in data.get("anaphora", {}).items()},
         stopwords=frozenset(proposal.get("stopwords", [])),
         head_kinds={kind: tuple(words) for kind, words in proposal.get("head_kinds", {}).items()},
-        equivalents=tuple(tuple(dict.fromkeys(stem(w) for w in group)) for group in data.get("equivalents", [])),
+        equivalents=tuple(
+            tuple(dict.fromkeys(stem(w) for w in _words(group))) for group in data.get("equivalents", [])
+        ),
     )

@@ -632,6 +632,11 @@ def test_a_cue_file_kind_the_ontology_lacks_is_refused(ontology: Path) -> None:
         ('  - ["cannot", "inability", "unable"]', "  - cannot", "equivalents: 'cannot' is not a list of words"),
         ("not_subject: [ConventionalTreatment]", "not_subject: [123]", "not_subject: [123] is not a list of kinds"),
         (
+            "    subject: [Therapy]\n    not_subject: [ConventionalTreatment]",
+            "    not_subject: [ConventionalTreatment]",
+            "relations: scad:hasChallenge: subject is missing",
+        ),
+        (
             "    prior: 0.6\n  scad:hasLimitation",
             "    prior: high\n  scad:hasLimitation",
             "relations: scad:hasChallenge: prior: 'high' is not a number",

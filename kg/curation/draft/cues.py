@@ -103,7 +103,9 @@ def read_cues(path: Path) -> Cues:
 
 
 def _kinds(name: str, spec: dict[str, Any], field: str, required: bool = True) -> tuple[str, ...]:
-    if field not in spec and not required:
+    if field not in spec:
+        if required:
+            raise ValueError(f"relations: {name}: {field} is missing; expected a list of kinds, such as [Therapy]")
         return ()
     kinds = spec[field]
     if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
